@@ -1,0 +1,39 @@
+"""The bot's commands, who sees them, and their one-line help (for /help and Telegram's menu)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.i18n import N_
+from bot.roles import Role
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str  # English message id; translated when shown
+    role: Role = Role.RESIDENT
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("start", N_("Start: choose your language and neighbourhood")),
+    Command("help", N_("What this bot can do")),
+    Command("guides", N_("Guides for storms, floods, heat and cold")),
+    Command("emergency", N_("Emergency phone numbers")),
+    Command("area", N_("See or change your neighbourhood")),
+    Command("language", N_("Change the language")),
+    Command("subscribe", N_("Receive warnings for your neighbourhood")),
+    Command("unsubscribe", N_("Stop receiving warnings")),
+    Command("mydata", N_("See what the bot stores about you")),
+    Command("forget", N_("Delete your data")),
+    Command("staff", N_("Lead office: list, add or remove ward staff"), Role.LEAD),
+)
+
+
+def visible_to(role: Role) -> list[Command]:
+    """The commands a user of that role sees, residents' first."""
+    return [c for c in COMMANDS if c.role <= role]
+
+
+def names() -> set[str]:
+    return {c.name for c in COMMANDS}

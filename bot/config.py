@@ -1,0 +1,189 @@
+"""Settings: one frozen dataclass built from the environment and validated at start.
+
+Every error names the variable, says what was wrong and shows a right value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.errors import ConfigError
+from bot.paths import data_dir
+
+TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
+DEFAULT_API_URL = "https://api.telegram.org"
+DEFAULT_WEATHER_URL = "https://api.open-meteo.com/v1/forecast"
+EXAMPLE_TOKEN = "123456789:AAH-example-token-from-BotFather-xyz12"  # noqa: S105 - a fake
+
+TOKEN_HELP = (
+    "TELEGRAM_BOT_TOKEN is not set.\n"
+    "  1. In Telegram, open @BotFather, send /newbot and follow the steps;\n"
+    "     it answers with a token like " + EXAMPLE_TOKEN + "\n"
+    "  2. Put it in a file named .env beside the Makefile (copy .env.example):\n"
+    "       TELEGRAM_BOT_TOKEN=" + EXAMPLE_TOKEN + "\n"
+    "     or export it: export TELEGRAM_BOT_TOKEN=...\n"
+    "  To try the bot without a token, run: sansang shell"
+)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the bot reads from its environment (see README, "Configuration")."""
+
+    token: str = field(repr=False)
+    api_url: str = DEFAULT_API_URL
+    db_path: Path = Path("data/sansang.sqlite3")
+    lead_ids: frozenset[int] = frozenset()
+    staff_ids: frozenset[int] = frozenset()
+    broadcast_rate: float = 25.0
+    timezone: str = "Asia/Ho_Chi_Minh"
+    paid_broadcast: bool = False
+    misfire_grace: int = 21600
+    weather: bool = True
+    weather_url: str = DEFAULT_WEATHER_URL
+    weather_interval: int = 3600
+    content_dir: Path = field(default_factory=lambda: data_dir("content"))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_url(self) -> str:
+        """Root for Bot API methods, as python-telegram-bot wants it."""
+        return f"{self.api_url}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"{self.api_url}/file/bot"
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, require_token: bool = True
+    ) -> Config:
+        """Build and validate the settings; raise ConfigError naming the first bad variable."""
+        env = os.environ if env is None else env
+        token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
+        if require_token:
+            if not token:
+                raise ConfigError(TOKEN_HELP)
+            if not TOKEN_RE.match(token):
+                # Never echo the value: it may be a real token with a typo.
+                raise ConfigError(
+                    "TELEGRAM_BOT_TOKEN does not look like a bot token "
+                    "(digits, a colon, then 30-60 letters, digits, '-' or '_'). "
+                    f"Example of a right value: {EXAMPLE_TOKEN}"
+                )
+        paid = _on_off(env, "SANSANG_PAID_BROADCAST", False)
+        rate = _number(env, "SANSANG_BROADCAST_RATE", 25.0, 0.1, 1000.0, "25")
+        if not paid and "SANSANG_BROADCAST_RATE" in env and rate > 30:
+            raise ConfigError(
+                f"SANSANG_BROADCAST_RATE={env['SANSANG_BROADCAST_RATE']} is above Telegram's "
+                "limit of 30 messages a second. Example: SANSANG_BROADCAST_RATE=25 "
+                "(up to 1000 with SANSANG_PAID_BROADCAST=on)"
+            )
+        tz_name = env.get("SANSANG_TIMEZONE", "").strip() or "Asia/Ho_Chi_Minh"
+        try:
+            ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(
+                f"SANSANG_TIMEZONE={tz_name!r} is not a known time zone. "
+                "Example of a right value: SANSANG_TIMEZONE=Asia/Ho_Chi_Minh"
+            ) from exc
+        return cls(
+            token=token,
+            api_url=_url(env, "TELEGRAM_API_URL", DEFAULT_API_URL, "http://127.0.0.1:8081"),
+            db_path=Path(env.get("SANSANG_DB", "").strip() or "data/sansang.sqlite3"),
+            lead_ids=_ids(env, "SANSANG_LEAD_IDS"),
+            staff_ids=_ids(env, "SANSANG_STAFF_IDS"),
+            broadcast_rate=rate,
+            timezone=tz_name,
+            paid_broadcast=paid,
+            misfire_grace=int(_number(env, "SANSANG_MISFIRE_GRACE", 21600, 0, 7 * 86400, "21600")),
+            weather=_on_off(env, "SANSANG_WEATHER", True),
+            weather_url=_url(env, "SANSANG_WEATHER_URL", DEFAULT_WEATHER_URL, DEFAULT_WEATHER_URL),
+            weather_interval=int(
+                _number(env, "SANSANG_WEATHER_INTERVAL", 3600, 60, 86400, "3600")
+            ),
+            content_dir=Path(env.get("SANSANG_CONTENT", "").strip() or data_dir("content")),
+        )
+
+
+def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return frozenset()
+    ids = set()
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or len(part) > 20:
+            raise ConfigError(
+                f"{name} must be Telegram user ids separated by commas; {part!r} is not one. "
+                f"Example of a right value: {name}=123456789,987654321"
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def _number(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float, example: str
+) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(
+            f"{name}={raw!r} is not a number. Example of a right value: {name}={example}"
+        ) from None
+    if not low <= value <= high:
+        raise ConfigError(
+            f"{name}={raw} is out of range ({low:g} to {high:g}). "
+            f"Example of a right value: {name}={example}"
+        )
+    return value
+
+
+def _on_off(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"on", "true", "1", "yes"}:
+        return True
+    if raw in {"off", "false", "0", "no"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} must be 'on' or 'off'. Example of a right value: {name}=on")
+
+
+def _url(env: Mapping[str, str], name: str, default: str, example: str) -> str:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not re.match(r"^https?://[^\s/]+", raw):
+        raise ConfigError(
+            f"{name}={raw!r} is not an http(s) URL. Example of a right value: {name}={example}"
+        )
+    return raw.rstrip("/")
+
+
+def load_dotenv(path: Path = Path(".env")) -> None:
+    """Read KEY=VALUE lines from .env into os.environ; variables already set win."""
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip().strip("'\"")
+        if key and key not in os.environ:
+            os.environ[key] = value

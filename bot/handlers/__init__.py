@@ -1,0 +1,1 @@
+"""The Telegram adapter: thin handlers that parse, authorise, call one service and render."""

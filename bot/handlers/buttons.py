@@ -1,0 +1,39 @@
+"""One entry for every button press: parse the data strictly, then route to its feature."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from bot.handlers import callbacks, onboarding, privacy, staff
+from bot.handlers.common import answer
+from bot.handlers.fallback import stale_button
+
+logger = logging.getLogger(__name__)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Route a callback query by its (untrusted) data."""
+    query = update.callback_query
+    if query is None:
+        return
+    action = callbacks.parse(query.data)
+    if action is None or not isinstance(query.message, Message):
+        await stale_button(update, context)
+        return
+    try:
+        if action.name == "lang":
+            await onboarding.choose_language(update, context, action.args[0])
+        elif action.name == "area":
+            await onboarding.choose_area(update, context, action.args[0])
+        elif action.name == "page":
+            await onboarding.turn_page(update, context, int(action.args[0]))
+        elif action.name == "forget":
+            await privacy.confirm_forget(update, context, action.args[0] == "y")
+        elif action.name.startswith("staff_"):
+            await staff.on_button(update, context, action.name, action.args)
+    finally:
+        # Whatever happened, stop the client's spinner (a no-op if already answered).
+        await answer(update, context)

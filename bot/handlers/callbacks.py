@@ -1,0 +1,67 @@
+"""Callback data: short ASCII strings parsed strictly against a whitelist of actions.
+
+Clients can forge callback data, so nothing in it is trusted beyond its shape: who acts is always
+`update.effective_user`, and the handler re-checks that user's right to act.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PATTERNS: dict[str, re.Pattern[str]] = {
+    "lang": re.compile(r"^l:(vi|en)$"),
+    "area": re.compile(r"^a:([a-z0-9_-]{1,32})$"),
+    "page": re.compile(r"^p:(\d{1,3})$"),
+    "forget": re.compile(r"^f:(y|n)$"),
+    "staff_add": re.compile(r"^s:a:(\d{1,20}):(s|l)$"),
+    "staff_remove": re.compile(r"^s:r:(\d{1,20})$"),
+    "staff_cancel": re.compile(r"^s:x$"),
+}
+
+# One pattern for CallbackQueryHandler: every action's prefix.
+ANY = re.compile(r"^(l|a|p|f|s):")
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    args: tuple[str, ...]
+
+
+def parse(data: str | None) -> Action | None:
+    """The action a button's data names, or None for anything not exactly one of ours."""
+    if not data or len(data) > 64 or not data.isascii():
+        return None
+    for name, pattern in _PATTERNS.items():
+        m = pattern.match(data)
+        if m:
+            return Action(name, m.groups())
+    return None
+
+
+def lang(code: str) -> str:
+    return f"l:{code}"
+
+
+def area(area_id: str) -> str:
+    return f"a:{area_id}"
+
+
+def page(number: int) -> str:
+    return f"p:{number}"
+
+
+def forget(confirm: bool) -> str:
+    return "f:y" if confirm else "f:n"
+
+
+def staff_add(user_id: int, role: str) -> str:
+    return f"s:a:{user_id}:{'l' if role == 'lead' else 's'}"
+
+
+def staff_remove(user_id: int) -> str:
+    return f"s:r:{user_id}"
+
+
+STAFF_CANCEL = "s:x"

@@ -1,0 +1,82 @@
+"""Queries on the chats table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.store.database import Database, utcnow
+
+
+@dataclass(frozen=True)
+class ChatRow:
+    chat_id: int
+    kind: str
+    lang: str
+    lang_chosen: bool
+    area_id: str | None
+    subscribed: bool
+    blocked: bool
+    title: str | None
+    created_at: str
+    updated_at: str
+
+
+def _row(r: Any) -> ChatRow:
+    return ChatRow(
+        chat_id=r["chat_id"],
+        kind=r["kind"],
+        lang=r["lang"],
+        lang_chosen=bool(r["lang_chosen"]),
+        area_id=r["area_id"],
+        subscribed=bool(r["subscribed"]),
+        blocked=bool(r["blocked"]),
+        title=r["title"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+    )
+
+
+async def get(db: Database, chat_id: int) -> ChatRow | None:
+    r = await db.fetchone("SELECT * FROM chats WHERE chat_id = ?", (chat_id,))
+    return _row(r) if r else None
+
+
+async def ensure(db: Database, chat_id: int, kind: str, lang: str, title: str | None) -> ChatRow:
+    now = utcnow()
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO chats (chat_id, kind, lang, title, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO NOTHING",
+            (chat_id, kind, lang, title, now, now),
+        )
+    row = await get(db, chat_id)
+    assert row is not None
+    return row
+
+
+async def update(db: Database, chat_id: int, **fields: Any) -> None:
+    allowed = {"kind", "lang", "lang_chosen", "area_id", "subscribed", "blocked", "title"}
+    if not fields or set(fields) - allowed:
+        raise ValueError(f"unknown chat fields {set(fields) - allowed}")
+    # Column names come from the whitelist above; values are parameters.
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    async with db.transaction() as conn:
+        await conn.execute(
+            f"UPDATE chats SET {assignments}, updated_at = ? WHERE chat_id = ?",  # noqa: S608
+            (*fields.values(), utcnow(), chat_id),
+        )
+
+
+async def delete(db: Database, chat_id: int) -> None:
+    await db.execute("DELETE FROM chats WHERE chat_id = ?", (chat_id,))
+
+
+async def move(db: Database, old_id: int, new_id: int, kind: str) -> None:
+    """A group became a supergroup: keep its settings under the new id."""
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM chats WHERE chat_id = ?", (new_id,))
+        await conn.execute(
+            "UPDATE chats SET chat_id = ?, kind = ?, updated_at = ? WHERE chat_id = ?",
+            (new_id, kind, utcnow(), old_id),
+        )

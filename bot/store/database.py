@@ -1,0 +1,131 @@
+"""The one SQLite connection of a process, its pragmas, transactions and migrations.
+
+WAL and a busy timeout let the CLI and the running bot share the file; writes go through
+`transaction()`, which serialises them inside the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.errors import MigrationError
+from bot.paths import data_dir
+
+logger = logging.getLogger(__name__)
+
+MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+def utcnow() -> str:
+    """Now in UTC as stored in every table (ISO 8601, seconds)."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Database:
+    """An open SQLite database file."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA busy_timeout = 10000")
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        db = cls(conn, path)
+        if migrate:
+            await db.migrate()
+        return db
+
+    async def close(self) -> None:
+        await self.conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on error; one at a time in this process."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+        async with self.conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """One write statement in its own transaction."""
+        async with self.transaction() as conn:
+            await conn.execute(sql, params)
+
+    async def applied_migrations(self) -> list[str]:
+        await self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+        )
+        rows = await self.fetchall("SELECT name FROM schema_migrations ORDER BY name")
+        return [r["name"] for r in rows]
+
+    async def migrate(self, files: Iterable[Path] | None = None) -> list[str]:
+        """Apply the migrations not yet recorded, in order, each in one transaction."""
+        if files is None:
+            files = (data_dir("db") / "migrations").glob("*.sql")
+        paths = sorted(files, key=lambda p: p.name)
+        for p in paths:
+            if not MIGRATION_NAME.match(p.name):
+                raise MigrationError(f"{p}: migration files are named NNNN_snake_case.sql")
+        applied = set(await self.applied_migrations())
+        known = {p.name for p in paths}
+        unknown = sorted(applied - known)
+        if unknown:
+            raise MigrationError(
+                f"database {self.path} has migrations this version does not know: "
+                f"{', '.join(unknown)} (was it made by a newer version?)"
+            )
+        done = []
+        for p in paths:
+            if p.name in applied:
+                continue
+            sql = p.read_text(encoding="utf-8")
+            async with self._write_lock:
+                try:
+                    # The script opens the transaction and leaves it open; the record and
+                    # COMMIT follow, so a file applies whole or not at all.
+                    await self.conn.executescript("BEGIN IMMEDIATE;\n" + sql)
+                    await self.conn.execute(
+                        "INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                        (p.name, utcnow()),
+                    )
+                    await self.conn.execute("COMMIT")
+                except Exception as exc:
+                    if self.conn.in_transaction:
+                        await self.conn.execute("ROLLBACK")
+                    raise MigrationError(f"migration {p.name} failed: {exc}") from exc
+            logger.info("applied migration %s", p.name)
+            done.append(p.name)
+        return done
+
