@@ -51,3 +51,16 @@ def test_every_command_has_help_in_every_language() -> None:
         vi, en = gettext("vi")(command.help), gettext("en")(command.help)
         assert vi and en and vi != en, command.name
         assert len(vi) <= 256 and len(en) <= 256
+
+
+def test_messages_are_only_translated_through_an_extractable_call() -> None:
+    """`gettext(lang)("…")` hides the text from `make i18n`; write `_ = gettext(lang)` first."""
+    import re
+
+    hidden = [
+        f"{path.name}:{n}"
+        for path in BOT_DIR.rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"\bgettext\([^()]*\)\(", line)
+    ]
+    assert hidden == []

@@ -35,5 +35,5 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif action.name.startswith("staff_"):
             await staff.on_button(update, context, action.name, action.args)
     finally:
-        # Whatever happened, stop the client's spinner (a no-op if already answered).
+        # Last, after any edit: stop the client's spinner (a no-op if a refusal answered).
         await answer(update, context)

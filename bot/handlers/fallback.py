@@ -28,9 +28,8 @@ async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     row = await chat_row(update, context)
     message = update.effective_message
     if message is not None:
-        await message.reply_text(
-            gettext(row.lang)("Sorry, I can only read text messages. See /help.")
-        )
+        _ = gettext(row.lang)
+        await message.reply_text(_("Sorry, I can only read text messages. See /help."))
 
 
 async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,7 +54,8 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     user = update.effective_user
     lang = row.lang if row else guess_lang(user.language_code if user else None)
     logger.info("ignored a button press with unknown data")
-    await answer(update, context, gettext(lang)("This button is no longer valid."))
+    _ = gettext(lang)
+    await answer(update, context, _("This button is no longer valid."))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -66,7 +66,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         row = await services(context).subscriptions.get(update.effective_chat.id)
         lang = row.lang if row else "vi"
-        text = gettext(lang)(
+        _ = gettext(lang)
+        text = _(
             "Sorry, something went wrong on our side. Please try again in a moment. "
             "In an emergency, call 112."
         )

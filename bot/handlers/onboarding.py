@@ -95,7 +95,6 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE, la
         await _refuse_not_admin(update, context, row.lang)
         return
     row = await svc.subscriptions.set_language(row.chat_id, lang)
-    await answer(update, context)
     if row.area_id is None:
         await show(update, choose_area_text(svc, lang, row), area_keyboard(svc, lang))
         return
@@ -108,13 +107,13 @@ async def choose_area(update: Update, context: ContextTypes.DEFAULT_TYPE, area_i
     svc = services(context)
     row = await chat_row(update, context)
     if svc.areas.get(area_id) is None:
-        await answer(update, context, gettext(row.lang)("This button is no longer valid."))
+        _ = gettext(row.lang)
+        await answer(update, context, _("This button is no longer valid."))
         return
     if not await is_group_admin(update, context):
         await _refuse_not_admin(update, context, row.lang)
         return
     result = await svc.subscriptions.subscribe(row.chat_id, area_id)
-    await answer(update, context)
     await show(update, subscribed_text(svc, result.chat))
 
 
@@ -122,7 +121,6 @@ async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: in
     """Button p:N: another page of the area list."""
     svc = services(context)
     row = await chat_row(update, context)
-    await answer(update, context)
     await show(update, choose_area_text(svc, row.lang, row), area_keyboard(svc, row.lang, page))
 
 
@@ -131,7 +129,7 @@ async def area(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     row = await chat_row(update, context)
     _ = gettext(row.lang)
-    if row.area_id:
+    if row.area_id and svc.areas.get(row.area_id) is not None:
         name = html.escape(svc.areas.name(row.area_id, row.lang))
         text = _("Your neighbourhood: <b>{area}</b>. To change it, choose another one.").format(
             area=name
@@ -144,7 +142,8 @@ async def area(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/language: offer the two languages."""
     row = await chat_row(update, context)
-    await show(update, gettext(row.lang)("Please choose your language."), lang_keyboard())
+    _ = gettext(row.lang)
+    await show(update, _("Please choose your language."), lang_keyboard())
 
 
 async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -183,7 +182,8 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 def _only_admins(lang: str) -> str:
-    return gettext(lang)("Only the group's administrators can change this.")
+    _ = gettext(lang)
+    return _("Only the group's administrators can change this.")
 
 
 async def _refuse_not_admin(

@@ -97,7 +97,6 @@ async def confirm_forget(
     if not await is_group_admin(update, context):
         await answer(update, context, _("Only the group's administrators can change this."), True)
         return
-    await answer(update, context)
     if not confirmed:
         await show(update, _("Nothing was deleted."))
         return

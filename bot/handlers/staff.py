@@ -95,7 +95,6 @@ async def on_button(
     if user is None or not await svc.roles.is_lead(user.id):
         await refuse(update, context, row.lang, Role.LEAD)
         return
-    await answer(update, context)
     if action == "staff_cancel":
         await show(update, _("Cancelled: nothing changed."))
         return

@@ -1,0 +1,6 @@
+"""A fake Telegram Bot API server. It ships inside `bot` because `sansang shell` runs on it;
+the tests import it from `tests.fakes`."""
+
+from bot.fakeapi.server import ApiError, Call, FakeBotAPI
+
+__all__ = ["ApiError", "Call", "FakeBotAPI"]

@@ -1,0 +1,1 @@
+"""Test helpers: people chatting with the bot through the fake Bot API."""
