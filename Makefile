@@ -19,11 +19,11 @@ shell: $(STAMP)
 	$(BIN)/sansang shell
 
 test: $(STAMP)
-	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests benchmarks
+	$(BIN)/ruff check .
 
 # Extract messages from the code, merge them into the vi and en catalogs, compile them.
 i18n: $(STAMP)
