@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# PTB 22 warns that RetryAfter.retry_after becomes a timedelta; opt in now (warnings are errors).
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path

@@ -78,3 +78,44 @@ async def test_group_help_and_emergency_work_for_anyone(
     member = Person(api, 7002).in_group(GROUP)
     assert "<b>112</b>" in (await member.say("/emergency"))["text"]
     assert "/emergency" in (await member.say("/help@sansang_test_bot"))["text"]
+
+
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_area(
+    bot: Application, api: FakeBotAPI  # type: ignore[type-arg]
+) -> None:
+    admin = Person(api, 7001)
+    group = await added(api, admin)
+    await group.press("Khu An Biên")
+    new_id = -1009998887
+    api.add_chat(new_id, "supergroup", title="Trường THCS Lê Chân")
+    api.send_message(7001, None, chat_id=GROUP, migrate_to_chat_id=new_id)  # type: ignore[arg-type]
+    svc = bot.bot_data["services"]
+
+    async def moved() -> bool:
+        row = await get_chat(svc.db, new_id)
+        return row is not None and row.area_id == "an-bien" and row.kind == "supergroup"
+
+    await eventually(moved)
+    assert await get_chat(svc.db, GROUP) is None
+
+
+async def test_a_resident_who_blocks_the_bot_is_marked_and_counted(
+    bot: Application, api: FakeBotAPI, resident: Person  # type: ignore[type-arg]
+) -> None:
+    await resident.say("/start an-bien")
+    api.user_blocks_bot(resident.user_id)
+    svc = bot.bot_data["services"]
+
+    async def blocked() -> bool:
+        row = await get_chat(svc.db, resident.chat)
+        return row.blocked
+
+    await eventually(blocked)
+    api.user_unblocks_bot(resident.user_id)
+
+    async def back() -> bool:
+        return not (await get_chat(svc.db, resident.chat)).blocked
+
+    await eventually(back)
+    kinds = [r["kind"] for r in await svc.db.fetchall("SELECT kind FROM events ORDER BY id")]
+    assert kinds == ["subscribe", "blocked", "unblocked"]
