@@ -8,29 +8,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import ContentError
+from bot.i18n import Bilingual
 
 AREA_ID = re.compile(r"^[a-z0-9_-]{1,32}$")
 
 
 @dataclass(frozen=True)
-class Area:
+class Area(Bilingual):
     id: str
-    name_vi: str
-    name_en: str
-
-    def name(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name_vi
 
 
 @dataclass(frozen=True)
-class AreaGroup:
+class AreaGroup(Bilingual):
     id: str
-    name_vi: str
-    name_en: str
     area_ids: tuple[str, ...]
-
-    def name(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name_vi
 
 
 @dataclass(frozen=True)
@@ -71,7 +62,7 @@ class AreaCatalog:
             if not raw.get("vi") or not raw.get("en"):
                 raise ContentError(f"{path}: area {area_id!r} needs both 'vi' and 'en' names")
             seen.add(area_id)
-            areas.append(Area(area_id, str(raw["vi"]), str(raw["en"])))
+            areas.append(Area(id=area_id, name_vi=str(raw["vi"]), name_en=str(raw["en"])))
         if not areas:
             raise ContentError(f"{path}: no [[area]] entries")
         groups: list[AreaGroup] = []
@@ -84,5 +75,8 @@ class AreaCatalog:
             if missing or not members:
                 raise ContentError(f"{path}: group {group_id!r} names unknown areas {missing}")
             seen.add(group_id)
-            groups.append(AreaGroup(group_id, str(raw["vi"]), str(raw["en"]), members))
+            groups.append(
+                AreaGroup(id=group_id, name_vi=str(raw["vi"]), name_en=str(raw["en"]),
+                          area_ids=members)
+            )
         return cls(tuple(areas), tuple(groups), bool(data.get("sample", False)))

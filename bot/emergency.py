@@ -7,16 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import ContentError
+from bot.i18n import Bilingual
 
 
 @dataclass(frozen=True)
-class Contact:
-    name_vi: str
-    name_en: str
+class Contact(Bilingual):
     phone: str
-
-    def name(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name_vi
 
 
 @dataclass(frozen=True)
@@ -34,5 +30,7 @@ class WardContacts:
         for i, raw in enumerate(data.get("contact", []), start=1):
             if not raw.get("vi") or not raw.get("en") or not raw.get("phone"):
                 raise ContentError(f"{path}: contact #{i} needs 'vi', 'en' and 'phone'")
-            contacts.append(Contact(str(raw["vi"]), str(raw["en"]), str(raw["phone"])))
+            contacts.append(
+                Contact(name_vi=str(raw["vi"]), name_en=str(raw["en"]), phone=str(raw["phone"]))
+            )
         return cls(tuple(contacts), bool(data.get("sample", False)))

@@ -6,6 +6,7 @@ Message ids are English; Vietnamese is the first language and the default for ev
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,17 @@ from babel.support import NullTranslations, Translations
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("vi", "en")
 DEFAULT_LANG = "vi"
+
+
+@dataclass(frozen=True)
+class Bilingual:
+    """A name the ward gives in both languages (an area, a contact)."""
+
+    name_vi: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_vi
 
 
 def N_(message: str) -> str:  # noqa: N802 - gettext's conventional name

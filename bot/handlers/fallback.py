@@ -9,42 +9,40 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.handlers.common import answer, chat_row, services
-from bot.i18n import gettext, guess_lang
+from bot.i18n import N_, gettext, guess_lang
 
 logger = logging.getLogger(__name__)
 
 
-async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A command we do not have: say so kindly and point to /help."""
+UNKNOWN_COMMAND = N_("Sorry, I do not know that command. See /help.")
+NOT_TEXT = N_("Sorry, I can only read text messages. See /help.")
+NO_ANSWERS_YET = N_(
+    "Thank you. I cannot answer questions in your own words yet. Emergency numbers: "
+    "/emergency. In danger, call 112 at once."
+)
+
+
+async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, message_id: str) -> None:
     row = await chat_row(update, context)
     message = update.effective_message
     if message is not None:
         _ = gettext(row.lang)
-        await message.reply_text(_("Sorry, I do not know that command. See /help."))
+        await message.reply_text(_(message_id))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command we do not have: say so kindly and point to /help."""
+    await _reply(update, context, UNKNOWN_COMMAND)
 
 
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A photo, sticker, voice note... in a private chat."""
-    row = await chat_row(update, context)
-    message = update.effective_message
-    if message is not None:
-        _ = gettext(row.lang)
-        await message.reply_text(_("Sorry, I can only read text messages. See /help."))
+    await _reply(update, context, NOT_TEXT)
 
 
 async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A question in the resident's own words (answering them is not built yet)."""
-    row = await chat_row(update, context)
-    message = update.effective_message
-    if message is None:
-        return
-    _ = gettext(row.lang)
-    await message.reply_text(
-        _(
-            "Thank you. I cannot answer questions in your own words yet. Emergency numbers: "
-            "/emergency. In danger, call 112 at once."
-        )
-    )
+    await _reply(update, context, NO_ANSWERS_YET)
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,7 +8,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.handlers import callbacks
-from bot.handlers.common import answer, buttons, chat_row, services, show
+from bot.handlers.access import require
+from bot.handlers.common import buttons, chat_row, services, show
 from bot.handlers.menus import sync_scopes
 from bot.i18n import N_, day, gettext
 from bot.roles import Role
@@ -21,30 +22,13 @@ def role_name(role: str, lang: str) -> str:
     return _("lead office") if role == "lead" else _("ward staff")
 
 
-async def refuse(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, need: Role
-) -> None:
-    """The same refusal for a command or a (possibly forged) button."""
-    _ = gettext(lang)
-    text = (
-        _("Sorry, this is only for the lead office.")
-        if need == Role.LEAD
-        else _("Sorry, this is only for ward staff.")
-    )
-    if update.callback_query is not None:
-        await answer(update, context, text, alert=True)
-    else:
-        await show(update, text)
-
-
 async def staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/staff, /staff add USER_ID staff|lead, /staff remove USER_ID."""
     svc = services(context)
     row = await chat_row(update, context)
     _ = gettext(row.lang)
     user = update.effective_user
-    if user is None or not await svc.roles.is_lead(user.id):
-        await refuse(update, context, row.lang, Role.LEAD)
+    if user is None or not await require(update, context, row.lang, Role.LEAD):
         return
     if row.kind != "private":
         await show(update, _("Please use this command in a private chat with the bot."))
@@ -92,8 +76,7 @@ async def on_button(
     row = await chat_row(update, context)
     _ = gettext(row.lang)
     user = update.effective_user
-    if user is None or not await svc.roles.is_lead(user.id):
-        await refuse(update, context, row.lang, Role.LEAD)
+    if user is None or not await require(update, context, row.lang, Role.LEAD):
         return
     if action == "staff_cancel":
         await show(update, _("Cancelled: nothing changed."))

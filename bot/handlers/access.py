@@ -1,0 +1,41 @@
+"""Authorisation for staff and lead actions, checked on every command and every button press.
+
+Who acts is always `update.effective_user`; the role is read from the database each time, so a
+role taken away takes effect at once, on buttons already shown too.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.handlers.common import answer, services, show
+from bot.i18n import gettext
+from bot.roles import Role
+
+
+async def refuse(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, need: Role
+) -> None:
+    """The same refusal for a command or a (possibly forged) button."""
+    _ = gettext(lang)
+    text = (
+        _("Sorry, this is only for the lead office.")
+        if need == Role.LEAD
+        else _("Sorry, this is only for ward staff.")
+    )
+    if update.callback_query is not None:
+        await answer(update, context, text, alert=True)
+    else:
+        await show(update, text)
+
+
+async def require(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, need: Role
+) -> bool:
+    """True when the acting user has at least `need`; otherwise refuse and return False."""
+    user = update.effective_user
+    if user is not None and await services(context).roles.of(user.id) >= need:
+        return True
+    await refuse(update, context, lang, need)
+    return False
