@@ -16,6 +16,10 @@ async def dispatch(args: argparse.Namespace) -> int:
     config = Config.from_env(require_token=False)
     if args.command == "areas":
         return await areas(config, args.qr, args.bot_username)
+    if args.command == "content":
+        from bot import content_check
+
+        return content_check.run(config.content_dir, args.coverage)
     db = await Database.open(config.db_path, migrate=False)
     try:
         if args.command == "db":

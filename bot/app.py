@@ -24,7 +24,17 @@ from telegram.ext import (
 )
 
 from bot.config import Config
-from bot.handlers import buttons, fallback, groups, info, menus, onboarding, privacy, staff
+from bot.handlers import (
+    buttons,
+    fallback,
+    groups,
+    guides,
+    info,
+    menus,
+    onboarding,
+    privacy,
+    staff,
+)
 from bot.services import Services
 
 logger = logging.getLogger(__name__)
@@ -61,7 +71,7 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", onboarding.start, filters=msg))
     app.add_handler(CommandHandler("help", info.help_command, filters=msg))
     app.add_handler(CommandHandler("emergency", info.emergency, filters=msg))
-    app.add_handler(CommandHandler("guides", info.guides, filters=msg))
+    app.add_handler(CommandHandler("guides", guides.guides, filters=msg))
     app.add_handler(CommandHandler("area", onboarding.area, filters=msg))
     app.add_handler(CommandHandler("language", onboarding.language, filters=msg))
     app.add_handler(CommandHandler("subscribe", onboarding.subscribe, filters=msg))
@@ -77,7 +87,8 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, groups.migrated))
     # Anything else in a private chat: unknown commands, free text (questions), other media.
     app.add_handler(MessageHandler(msg & private & filters.COMMAND, fallback.unknown_command))
-    app.add_handler(MessageHandler(msg & private & filters.TEXT, fallback.free_text))
+    # Free text in a private chat is a question.
+    app.add_handler(MessageHandler(msg & private & filters.TEXT, guides.question))
     app.add_handler(
         MessageHandler(
             msg & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, fallback.not_text

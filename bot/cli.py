@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     remove = staff_sub.add_parser("remove", help="take a user's role away")
     remove.add_argument("user_id", type=_user_id, metavar="USER_ID")
     staff_sub.add_parser("list", help="list roles: <user_id> TAB <role> TAB <source> TAB <since>")
+    content = sub.add_parser("content", help="the guide library and the ward's data")
+    content_sub = content.add_subparsers(dest="content_command", required=True, metavar="ACTION")
+    check = content_sub.add_parser(
+        "check", help="validate every file under content/; exit 1 listing each problem"
+    )
+    check.add_argument("--coverage", action="store_true", help="also print guides per hazard")
     return parser
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -65,5 +65,5 @@ def date_time(value: datetime, lang: str, tz: object) -> str:
     return format_datetime(value, fmt, tzinfo=tz, locale=normalise_lang(lang))
 
 
-def day(value: datetime, lang: str) -> str:
+def day(value: date | datetime, lang: str) -> str:
     return format_date(value, "dd/MM/yyyy" if lang == "vi" else "d MMM yyyy", locale=lang)

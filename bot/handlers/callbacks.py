@@ -17,10 +17,11 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "staff_add": re.compile(r"^s:a:(\d{1,20}):(s|l)$"),
     "staff_remove": re.compile(r"^s:r:(\d{1,20})$"),
     "staff_cancel": re.compile(r"^s:x$"),
+    "guides_menu": re.compile(r"^g:m$"),
+    "guides_hazard": re.compile(r"^g:h:([a-z]{1,16})$"),
+    "guide": re.compile(r"^g:v:([a-z0-9][a-z0-9-]{0,39})$"),
+    "emergency": re.compile(r"^e$"),
 }
-
-# One pattern for CallbackQueryHandler: every action's prefix.
-ANY = re.compile(r"^(l|a|p|f|s):")
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,13 @@ def staff_remove(user_id: int) -> str:
 
 
 STAFF_CANCEL = "s:x"
+GUIDES_MENU = "g:m"
+EMERGENCY = "e"
+
+
+def guides_hazard(hazard: str) -> str:
+    return f"g:h:{hazard}"
+
+
+def guide(guide_id: str) -> str:
+    return f"g:v:{guide_id}"

@@ -16,10 +16,6 @@ logger = logging.getLogger(__name__)
 
 UNKNOWN_COMMAND = N_("Sorry, I do not know that command. See /help.")
 NOT_TEXT = N_("Sorry, I can only read text messages. See /help.")
-NO_ANSWERS_YET = N_(
-    "Thank you. I cannot answer questions in your own words yet. Emergency numbers: "
-    "/emergency. In danger, call 112 at once."
-)
 
 
 async def _reply(update: Update, context: ContextTypes.DEFAULT_TYPE, message_id: str) -> None:
@@ -38,11 +34,6 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A photo, sticker, voice note... in a private chat."""
     await _reply(update, context, NOT_TEXT)
-
-
-async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A question in the resident's own words (answering them is not built yet)."""
-    await _reply(update, context, NO_ANSWERS_YET)
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

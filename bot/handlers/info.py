@@ -57,13 +57,3 @@ async def emergency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/emergency: the national numbers, then the ward's own."""
     row = await chat_row(update, context)
     await show(update, emergency_text(services(context), row.lang))
-
-
-async def guides(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/guides: the guide library (not built yet: say so rather than pretend)."""
-    row = await chat_row(update, context)
-    _ = gettext(row.lang)
-    await show(
-        update,
-        _("The guide library is being prepared. For now, emergency numbers: /emergency"),
-    )

@@ -1,0 +1,79 @@
+"""`sansang content check`: every guide, the areas and the contacts, checked as the bot reads them.
+
+A guide must parse, pair with its other language, link to guides that exist, cite its source on
+its last line, stay short, and render to HTML that Telegram accepts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from bot.areas import AreaCatalog
+from bot.emergency import WardContacts
+from bot.errors import ContentError
+from bot.fakeapi.html_check import EntityError, utf16_len, visible_text
+from bot.handlers.guides import guide_text
+from bot.library import HAZARDS, Library, Problem
+from bot.render import TELEGRAM_LIMIT, split_message
+
+SOURCE_PREFIX = {"vi": "Nguồn:", "en": "Source:"}
+MIN_GUIDES = 40
+
+
+def check(content: Path) -> tuple[Library, list[Problem]]:
+    library = Library.load(content)
+    problems = list(library.problems)
+    for (_gid, lang), guide in sorted(library.guides.items()):
+        last = guide.body.strip().splitlines()[-1].lstrip("*_ ")
+        if not last.startswith(SOURCE_PREFIX[lang]):
+            line = guide.body_line + len(guide.body.strip().splitlines()) - 1
+            problems.append(Problem(guide.path, line, f"the last line must cite the source, "
+                                                      f"starting with {SOURCE_PREFIX[lang]!r}"))
+        for part in split_message(guide_text(guide, lang)):
+            try:
+                shown = visible_text(part)
+            except EntityError as exc:
+                problems.append(Problem(guide.path, guide.body_line,
+                                        f"renders to HTML Telegram refuses: {exc}"))
+                break
+            if utf16_len(shown) > TELEGRAM_LIMIT or not shown.strip():
+                problems.append(Problem(guide.path, guide.body_line, "a rendered part is empty "
+                                                                     "or too long"))
+    for name, loader in (("areas.toml", AreaCatalog.load), ("contacts.toml", WardContacts.load)):
+        try:
+            loader(content / name)
+        except ContentError as exc:
+            problems.append(Problem(content / name, 1, str(exc)))
+    return library, problems
+
+
+def coverage(library: Library) -> str:
+    """Guides per hazard and language, as the README's table."""
+    counts = Counter((g.hazard, lang) for (_, lang), g in library.guides.items())
+    lines = ["| hazard | vi | en |", "|---|---|---|"]
+    for hazard in HAZARDS:
+        lines.append(f"| {hazard} | {counts[(hazard, 'vi')]} | {counts[(hazard, 'en')]} |")
+    total_vi = sum(v for (h, lang), v in counts.items() if lang == "vi")
+    total_en = sum(v for (h, lang), v in counts.items() if lang == "en")
+    lines.append(f"| **all** | {total_vi} | {total_en} |")
+    return "\n".join(lines)
+
+
+def run(content: Path, show_coverage: bool = False) -> int:
+    library, problems = check(content)
+    for lang in ("vi", "en"):
+        have = len(library.in_lang(lang))
+        if have < MIN_GUIDES:
+            problems.append(Problem(content / "guides" / lang, 1,
+                                    f"{have} guides; the library needs at least {MIN_GUIDES}"))
+    for problem in problems:
+        print(problem)
+    if show_coverage:
+        print(coverage(library))
+    if problems:
+        print(f"{len(problems)} problem(s)")
+        return 1
+    print(f"content OK: {len(library.in_lang('vi'))} guides in Vietnamese, "
+          f"{len(library.in_lang('en'))} in English")
+    return 0

@@ -1,0 +1,107 @@
+"""The guide library's checks: every problem is reported with its file and line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.content_check import check
+from bot.library import Library
+from bot.paths import data_dir
+from bot.render import markdown_to_html, split_message
+
+GOOD = """+++
+id = "{id}"
+lang = "{lang}"
+title = "Title {id}"
+hazard = "storm"
+phase = "before"
+audience = ["household"]
+keywords = ["bão"]
+source = "VDDMA"
+reviewed = 2026-11-25
+related = {related}
++++
+1. **Do this** first.
+2. Then *that* & more < less.
+
+{src} VDDMA
+"""
+
+
+def write(root: Path, gid: str, lang: str, related: str = "[]", **replace: str) -> Path:
+    text = GOOD.format(id=gid, lang=lang, related=related,
+                       src="Nguồn:" if lang == "vi" else "Source:")
+    for old, new in replace.items():
+        text = text.replace(old, new)
+    path = root / "guides" / lang / f"{gid}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def copy_ward_data(root: Path) -> None:
+    for name in ("areas.toml", "contacts.toml"):
+        (root / name).write_text((data_dir("content") / name).read_text(encoding="utf-8"),
+                                 encoding="utf-8")
+
+
+def test_a_good_pair_loads_and_renders(tmp_path: Path) -> None:
+    copy_ward_data(tmp_path)
+    write(tmp_path, "a", "vi", related='["b"]')
+    write(tmp_path, "a", "en", related='["b"]')
+    write(tmp_path, "b", "vi")
+    write(tmp_path, "b", "en")
+    library, problems = check(tmp_path)
+    assert problems == []
+    guide = library.get("a", "en")
+    assert guide is not None and guide.related == ("b",) and guide.body_line == 13
+    assert markdown_to_html(guide.body).startswith("1. <b>Do this</b> first.")
+    assert "&amp; more &lt; less" in markdown_to_html(guide.body)
+
+
+def test_problems_name_file_and_line(tmp_path: Path) -> None:
+    copy_ward_data(tmp_path)
+    write(tmp_path, "a", "vi", related='["ghost"]', **{'hazard = "storm"': 'hazard = "meteor"'})
+    write(tmp_path, "a", "en")
+    write(tmp_path, "b", "vi", **{"Nguồn: VDDMA": "(no source)"})
+    write(tmp_path, "b", "en", **{"reviewed = 2026-11-25": "reviewed = soon"})
+    write(tmp_path, "c", "vi", **{'id = "c"': 'id = "other"'})
+    (tmp_path / "guides" / "vi" / "d.md").write_text("no front matter", encoding="utf-8")
+    _, problems = check(tmp_path)
+    text = "\n".join(str(p) for p in problems)
+    assert "vi/a.md:5: unknown hazard 'meteor'" in text
+    assert "vi/b.md:16: the last line must cite the source" in text
+    assert "en/b.md:" in text and "not valid TOML" in text
+    assert "vi/c.md:2: id 'other' must match the file name 'c'" in text
+    assert "vi/d.md:1: front matter must start" in text
+    assert "no en version of 'c'" in text or "no en version" in text
+
+
+def test_long_text_splits_at_paragraphs_under_the_limit() -> None:
+    paragraphs = [f"Đoạn {i}. " + "chữ " * 300 for i in range(6)]
+    parts = split_message("\n\n".join(paragraphs))
+    assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
+    assert "".join(parts).replace("\n", "") == "".join(paragraphs).replace("\n", "")
+    one_line = "&amp;" * 1000  # a single line over the limit, full of entities
+    assert all(len(p) <= 4096 and p.count("&") == p.count(";") for p in split_message(one_line))
+
+
+def test_content_check_passes_on_the_shipped_library() -> None:
+    result = subprocess.run([sys.executable, "-m", "bot", "content", "check"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "content OK" in result.stdout
+    library = Library.load(data_dir("content"))
+    assert len(library.in_lang("vi")) >= 40 and len(library.in_lang("en")) >= 40
+
+
+def test_content_check_fails_with_file_and_line(tmp_path: Path) -> None:
+    copy_ward_data(tmp_path)
+    write(tmp_path, "a", "vi", **{'phase = "before"': 'phase = "someday"'})
+    result = subprocess.run([sys.executable, "-m", "bot", "content", "check"],
+                            capture_output=True, text=True, timeout=120, check=False,
+                            env={"SANSANG_CONTENT": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 1
+    assert "vi/a.md:6: unknown phase 'someday'" in result.stdout
