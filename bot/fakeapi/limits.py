@@ -1,47 +1,63 @@
-"""Telegram's sending limits, as token buckets: 30 a second per bot (1,000 with paid broadcasts),
-about 1 a second per private chat with short bursts, 20 a minute per group."""
+"""Telegram's sending limits as token buckets: 30 messages a second per bot (1,000 with paid
+broadcasts), about 1 a second per private chat with a burst of 3, 20 a minute per group.
+"""
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
+
+BOT_PER_SECOND = 30
+PAID_PER_SECOND = 1000
+PRIVATE_BURST, PRIVATE_PER_SECOND = 3, 1.0
+GROUP_PER_MINUTE = 20
 
 
 @dataclass
 class Bucket:
     capacity: float
     per_second: float
-    tokens: float = -1.0
+    tokens: float | None = None  # None: full
     stamp: float = field(default_factory=time.monotonic)
 
-    def take(self) -> float:
-        """Take a token: 0 when allowed, else the seconds to wait (Telegram's retry_after)."""
-        now = time.monotonic()
-        if self.tokens < 0:
-            self.tokens = self.capacity
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.per_second)
+    def wait(self, now: float) -> float:
+        """Seconds until a token is free (0: one is free now); refills the bucket."""
+        tokens = self.capacity if self.tokens is None else self.tokens
+        self.tokens = min(self.capacity, tokens + (now - self.stamp) * self.per_second)
         self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return 0.0
-        return (1 - self.tokens) / self.per_second
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.per_second
+
+    def take(self) -> None:
+        assert self.tokens is not None and self.tokens >= 1
+        self.tokens -= 1
 
 
 class Limits:
+    """Which message may go now. A refused message uses up nothing, as with Telegram."""
+
     def __init__(self) -> None:
-        self.global_free = Bucket(30, 30)
-        self.global_paid = Bucket(1000, 1000)
+        self.bot = Bucket(BOT_PER_SECOND, BOT_PER_SECOND)
+        self.paid = Bucket(PAID_PER_SECOND, PAID_PER_SECOND)
         self.chats: dict[int | str, Bucket] = {}
 
     def check(self, chat_id: int | str, chat_type: str, paid: bool) -> int:
-        """0 when the message may go, else retry_after in whole seconds."""
+        """0 when the message may go (and count it), else retry_after in whole seconds."""
         bucket = self.chats.get(chat_id)
         if bucket is None:
-            bucket = Bucket(3, 1) if chat_type == "private" else Bucket(20, 20 / 60)
+            if chat_type == "private":
+                bucket = Bucket(PRIVATE_BURST, PRIVATE_PER_SECOND)
+            else:
+                bucket = Bucket(GROUP_PER_MINUTE, GROUP_PER_MINUTE / 60)
             self.chats[chat_id] = bucket
-        wait = (self.global_paid if paid else self.global_free).take()
-        if wait:
+        overall = self.paid if paid else self.bot
+        now = time.monotonic()
+        wait = max(overall.wait(now), bucket.wait(now))
+        if wait > 0:
             return max(1, math.ceil(wait))
-        wait = bucket.take()
-        return max(1, math.ceil(wait)) if wait else 0
+        overall.take()
+        bucket.take()
+        return 0

@@ -1,307 +1,248 @@
-"""The Bot API methods the fake implements, with Telegram's checks and error texts."""
+"""The Bot API methods about messages (send, edit, delete, answer button presses), with
+Telegram's checks, error texts and result objects; each is `_m_<lowercase name>`.
+"""
 
 from __future__ import annotations
 
-import json
-import re
-import time
+import logging
+import mimetypes
 from typing import Any
 
-from bot.fakeapi.html_check import EntityError, utf16_len, visible_text
-from bot.fakeapi.limits import Limits
-from bot.fakeapi.records import NOT_MODIFIED, ApiError
+from bot.fakeapi.checks import CALLBACK_QUERY_TEXT_LIMIT, check_markup, check_text
+from bot.fakeapi.html_check import Parsed
+from bot.fakeapi.records import NOT_MODIFIED, QUERY_INVALID, ApiError
+from bot.fakeapi.state import State, as_int, now
+
+logger = logging.getLogger(__name__)
+
+CHAT_ACTIONS = frozenset({
+    "typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+    "upload_document", "choose_sticker", "find_location", "record_video_note",
+    "upload_video_note",
+})
+DOCUMENT_LIMIT = 50 * 1024 * 1024
 
 
-class BotMethods:
-    """Mixed into FakeBotAPI: `_m_<method>` answers one Bot API method."""
+def _inline(markup: Any) -> dict[str, Any] | None:
+    if isinstance(markup, dict) and markup.get("inline_keyboard"):
+        return {"inline_keyboard": markup["inline_keyboard"]}
+    return None
 
-    bot_id: int
-    username: str
-    enforce_limits: bool
-    chats: dict[int | str, dict[str, Any]]
-    _messages: dict[int | str, list[dict[str, Any]]]
-    _documents: dict[int | str, list[dict[str, Any]]]
-    _updates: list[dict[str, Any]]
-    _members: dict[tuple[int | str, int], str]
-    _blocked: set[int | str]
-    _migrated: dict[int | str, int]
-    _queries: dict[str, bool]
-    _commands: dict[tuple[str, str], list[dict[str, Any]]]
-    _limits: Limits
 
-    def bot_user(self) -> dict[str, Any]:
-        raise NotImplementedError
+class MessageMethods(State):
+    """Mixed into FakeBotAPI: one `_m_<method>` coroutine per Bot API method on messages."""
 
-    @staticmethod
-    def user(user_id: int, first_name: str = "Lan", language_code: str | None = "vi"
-             ) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def _message_id(self, chat_id: int | str) -> int:
-        raise NotImplementedError
-
-    # ---------------------------------------------------------------- checks
-    def _target(self, params: dict[str, Any], sending: bool) -> dict[str, Any]:
-        chat_id = params.get("chat_id")
-        if chat_id is None or chat_id not in self.chats:
-            raise ApiError(400, "Bad Request: chat not found")
-        if chat_id in self._migrated:
-            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
-                           migrate_to_chat_id=self._migrated[chat_id])
-        if chat_id in self._blocked:
-            chat = self.chats[chat_id]
-            raise ApiError(403, "Forbidden: bot was blocked by the user"
-                           if chat["type"] == "private" else
-                           "Forbidden: bot was kicked from the group chat")
-        chat = self.chats[chat_id]
-        if sending and self.enforce_limits:
-            paid = str(params.get("allow_paid_broadcast", "")).lower() == "true"
-            wait = self._limits.check(chat_id, chat["type"], paid)
-            if wait:
-                self.stats["429"] += 0  # counted by _record with the status
-                raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
-        return chat
-
-    @staticmethod
-    def _check_text(text: Any, parse_mode: Any, what: str = "message text") -> str:
-        if text is None or not str(text).strip():
-            raise ApiError(400, f"Bad Request: {what} is empty")
-        text = str(text)
-        visible = text
-        if str(parse_mode or "").upper() == "HTML":
-            try:
-                visible = visible_text(text)
-            except EntityError as exc:
-                raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from None
-        if not visible.strip():
-            raise ApiError(400, f"Bad Request: {what} is empty")
-        limit = 4096 if what == "message text" else 1024
-        if utf16_len(visible) > limit:
-            raise ApiError(400, "Bad Request: message is too long" if what == "message text"
-                           else "Bad Request: message caption is too long")
-        return text
-
-    @staticmethod
-    def _check_markup(markup: Any) -> None:
-        if markup is None:
+    # ---------------------------------------------------------------- shared checks
+    def _throttle(self, chat: dict[str, Any], params: dict[str, Any]) -> None:
+        """Telegram's flood limits (only with enforce_limits), checked once a send is valid."""
+        if not self.enforce_limits:
             return
-        if not isinstance(markup, dict):
-            raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
-        rows = markup.get("inline_keyboard")
-        if rows is None:
-            return
-        count = 0
-        for row in rows:
-            for button in row:
-                count += 1
-                if not button.get("text"):
-                    raise ApiError(400, "Bad Request: text buttons are unallowed in the inline "
-                                        "keyboard")
-                kinds = [k for k in ("callback_data", "url") if k in button]
-                if len(kinds) != 1:
-                    raise ApiError(400, "Bad Request: can't parse inline keyboard button")
-                if "callback_data" in button:
-                    size = len(str(button["callback_data"]).encode("utf-8"))
-                    if not 1 <= size <= 64:
-                        raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-        if count > 100:
-            raise ApiError(400, "Bad Request: reply markup is too long")
+        paid = params.get("allow_paid_broadcast") in (True, "true", "True", 1)
+        wait = self._limits.check(chat["id"], chat["type"], paid)
+        if wait:
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
 
-    def _find(self, chat_id: Any, message_id: Any) -> dict[str, Any] | None:
-        for message in self._messages.get(chat_id, []):
-            if message["message_id"] == message_id:
-                return message
-        return None
+    def _reply_to(self, chat: dict[str, Any], params: dict[str, Any]) -> int | None:
+        reply = params.get("reply_parameters")
+        if not isinstance(reply, dict):
+            legacy = params.get("reply_to_message_id")
+            reply = {"message_id": legacy} if legacy not in (None, "") else None
+            if reply is not None:
+                reply["allow_sending_without_reply"] = params.get("allow_sending_without_reply")
+        if not reply:
+            return None
+        other = reply.get("chat_id")
+        if other not in (None, chat["id"]) and self.chat(other) is not chat:
+            return None  # a reply to another chat: not checked
+        message_id = as_int(reply.get("message_id"))
+        found = (message_id in self._user_messages.get(chat["id"], {})
+                 or message_id in self._bot_messages.get(chat["id"], {}))
+        if found:
+            return message_id
+        if reply.get("allow_sending_without_reply") in (True, "true"):
+            return None
+        raise ApiError(400, "Bad Request: message to be replied not found")
 
-    def _new_message(self, chat: dict[str, Any], params: dict[str, Any], **content: Any
-                     ) -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "message_id": self._message_id(chat["id"]), "date": int(time.time()),
-            "chat": chat, "from": self.bot_user(), **content,
+    def _store(self, chat: dict[str, Any], params: dict[str, Any], parsed: Parsed,
+               markup: dict[str, Any] | None, reply_to: int | None, **content: Any
+               ) -> dict[str, Any]:
+        message_id = self._next_message_id(chat["id"])
+        stored: dict[str, Any] = {
+            "message_id": message_id, "from": self.bot_user(), "chat": dict(chat),
+            "date": now(),
         }
-        if params.get("reply_markup") and params["reply_markup"].get("inline_keyboard"):
-            message["reply_markup"] = params["reply_markup"]
-        stored = {**message, "parse_mode": params.get("parse_mode"),
-                  "disable_notification": params.get("disable_notification"),
-                  "allow_paid_broadcast": params.get("allow_paid_broadcast")}
-        self._messages.setdefault(chat["id"], []).append(stored)
+        if params.get("message_thread_id") is not None and chat["type"] == "supergroup":
+            stored["message_thread_id"] = params["message_thread_id"]
+        stored.update(content)
+        stored.update(
+            parse_mode=params.get("parse_mode"), visible_text=parsed.text,
+            entities=parsed.entities, reply_markup=markup,
+            disable_notification=bool(params.get("disable_notification")),
+            protect_content=bool(params.get("protect_content")),
+            allow_paid_broadcast=bool(params.get("allow_paid_broadcast")),
+            link_preview_options=params.get("link_preview_options"),
+            reply_to_message_id=reply_to,
+        )
+        self._bot_messages.setdefault(chat["id"], {})[message_id] = stored
+        return stored
+
+    def _editable(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self.target(params, "edit")
+        message_id = params.get("message_id")
+        if message_id is None or message_id == "":
+            raise ApiError(400, "Bad Request: message identifier is not specified")
+        message = self._find_bot_message(chat["id"], message_id)
+        if message is None:
+            if message_id in self._user_messages.get(chat["id"], {}):
+                raise ApiError(400, "Bad Request: message can't be edited")
+            raise ApiError(400, "Bad Request: message to edit not found")
         return message
 
-    # ---------------------------------------------------------------- methods
-    async def _m_getme(self, params: dict[str, Any]) -> Any:
-        return self.bot_user()
+    @staticmethod
+    def _edit_markup(params: dict[str, Any]) -> dict[str, Any] | None:
+        markup = check_markup(params.get("reply_markup"))
+        if markup is not None and "inline_keyboard" not in markup:
+            raise ApiError(400, "Bad Request: inline keyboard expected")
+        return _inline(markup)
 
-    async def _m_logout(self, params: dict[str, Any]) -> Any:
-        return True
-
-    _m_close = _m_logout
-    _m_deletewebhook = _m_logout
-    _m_setwebhook = _m_logout
-    _m_setchatmenubutton = _m_logout
-    _m_setmydescription = _m_logout
-    _m_setmyshortdescription = _m_logout
-
-    async def _m_getwebhookinfo(self, params: dict[str, Any]) -> Any:
-        return {"url": "", "has_custom_certificate": False,
-                "pending_update_count": len(self._updates)}
-
+    # ---------------------------------------------------------------- sending
     async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
-        chat = self._target(params, sending=True)
-        text = self._check_text(params.get("text"), params.get("parse_mode"))
-        self._check_markup(params.get("reply_markup"))
-        return self._new_message(chat, params, text=text)
+        chat = self.target(params, "send")
+        parsed = check_text(params.get("text"), params.get("parse_mode"), params.get("entities"))
+        markup = check_markup(params.get("reply_markup"))
+        reply_to = self._reply_to(chat, params)
+        self._throttle(chat, params)
+        stored = self._store(chat, params, parsed, markup, reply_to, text=params["text"])
+        return self.telegram_message(stored)
 
     async def _m_senddocument(self, params: dict[str, Any]) -> Any:
-        chat = self._target(params, sending=True)
+        chat = self.target(params, "send")
         document = params.get("document")
-        if not isinstance(document, dict):
+        if isinstance(document, str) and document in self._files:
+            known = self._files[document]
+            document = {"filename": known["file_name"], "data": known["data"],
+                        "content_type": known["mime_type"]}
+        elif isinstance(document, str) and document.startswith(("http://", "https://")):
+            raise ApiError(400, "Bad Request: failed to get HTTP URL content")
+        elif isinstance(document, str) and document:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        elif not isinstance(document, dict):
             raise ApiError(400, "Bad Request: there is no document in the request")
-        if params.get("caption"):
-            self._check_text(params["caption"], params.get("parse_mode"), "message caption")
-        self._check_markup(params.get("reply_markup"))
-        self._documents.setdefault(chat["id"], []).append(
-            {**document, "caption": params.get("caption")}
-        )
-        info = {"file_id": f"DOC{len(self._documents[chat['id']])}", "file_unique_id": "D",
-                "file_name": document["filename"], "file_size": len(document["data"])}
-        extra = {"caption": params["caption"]} if params.get("caption") else {}
-        return self._new_message(chat, params, document=info, **extra)
+        data: bytes = document["data"]
+        if not data:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(data) > DOCUMENT_LIMIT:
+            raise ApiError(413, "Request Entity Too Large")
+        caption = params.get("caption")
+        parsed = check_text(caption, params.get("parse_mode"), params.get("caption_entities"),
+                            caption=True)
+        markup = check_markup(params.get("reply_markup"))
+        reply_to = self._reply_to(chat, params)
+        self._throttle(chat, params)
+        name = str(document.get("filename") or "file")
+        mime = document.get("content_type") or mimetypes.guess_type(name)[0]
+        mime = mime or "application/octet-stream"
+        seq = len(self._files) + 1
+        file_id = f"BQACAgIAAxkDAAI{seq:06d}"
+        info = {"file_id": file_id, "file_unique_id": f"AgAD{seq:06d}", "file_name": name,
+                "mime_type": mime, "file_size": len(data)}
+        self._files[file_id] = {**info, "data": data,
+                                "file_path": f"documents/file_{seq}{_suffix(name)}"}
+        content: dict[str, Any] = {"document": info}
+        if caption is not None and parsed.text:
+            content["caption"] = caption
+        stored = self._store(chat, params, parsed, markup, reply_to, **content)
+        self._documents.setdefault(chat["id"], []).append({
+            "message_id": stored["message_id"], "file_id": file_id, "filename": name,
+            "mime_type": mime, "data": data, "caption": caption,
+            "parse_mode": params.get("parse_mode"),
+        })
+        return self.telegram_message(stored)
 
     async def _m_sendchataction(self, params: dict[str, Any]) -> Any:
-        self._target(params, sending=False)
+        self.target(params, "send")
+        if params.get("action") not in CHAT_ACTIONS:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
         return True
 
+    # ---------------------------------------------------------------- editing
     async def _m_editmessagetext(self, params: dict[str, Any]) -> Any:
         if params.get("inline_message_id"):
+            check_text(params.get("text"), params.get("parse_mode"), params.get("entities"))
+            self._edit_markup(params)
             return True
-        chat = self._target(params, sending=False)
-        message = self._find(chat["id"], params.get("message_id"))
-        if message is None:
-            raise ApiError(400, "Bad Request: message to edit not found")
-        text = self._check_text(params.get("text"), params.get("parse_mode"))
-        markup = params.get("reply_markup")
-        self._check_markup(markup)
-        new_markup = markup if markup and markup.get("inline_keyboard") else None
-        if message.get("text") == text and message.get("reply_markup") == new_markup:
+        message = self._editable(params)
+        if "text" not in message:
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
+        parsed = check_text(params.get("text"), params.get("parse_mode"), params.get("entities"))
+        markup = self._edit_markup(params)
+        return self._apply_edit(message, params, parsed, markup, text=params["text"])
+
+    async def _m_editmessagecaption(self, params: dict[str, Any]) -> Any:
+        if params.get("inline_message_id"):
+            return True
+        message = self._editable(params)
+        if "document" not in message:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        caption = params.get("caption")
+        parsed = check_text(caption, params.get("parse_mode"), params.get("caption_entities"),
+                            caption=True)
+        markup = self._edit_markup(params)
+        return self._apply_edit(message, params, parsed, markup,
+                                caption=caption if parsed.text else None)
+
+    def _apply_edit(self, message: dict[str, Any], params: dict[str, Any], parsed: Parsed,
+                    markup: dict[str, Any] | None, **content: Any) -> Any:
+        if (parsed.text == message["visible_text"] and parsed.entities == message["entities"]
+                and markup == _inline(message.get("reply_markup"))):
             raise ApiError(400, NOT_MODIFIED)
-        message.update(text=text, parse_mode=params.get("parse_mode"),
-                       edit_date=int(time.time()))
-        message.pop("reply_markup", None)
-        if new_markup:
-            message["reply_markup"] = new_markup
-        return {k: v for k, v in message.items()
-                if k not in ("parse_mode", "disable_notification", "allow_paid_broadcast")}
+        for key, value in content.items():
+            if value is None:
+                message.pop(key, None)
+            else:
+                message[key] = value
+        message.update(parse_mode=params.get("parse_mode"), visible_text=parsed.text,
+                       entities=parsed.entities, reply_markup=markup, edit_date=now())
+        if "link_preview_options" in params:
+            message["link_preview_options"] = params["link_preview_options"]
+        return self.telegram_message(message)
 
     async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
-        chat = self._target(params, sending=False)
-        message = self._find(chat["id"], params.get("message_id"))
-        if message is None:
-            raise ApiError(400, "Bad Request: message to edit not found")
-        markup = params.get("reply_markup")
-        self._check_markup(markup)
-        new_markup = markup if markup and markup.get("inline_keyboard") else None
-        if message.get("reply_markup") == new_markup:
+        if params.get("inline_message_id"):
+            self._edit_markup(params)
+            return True
+        message = self._editable(params)
+        markup = self._edit_markup(params)
+        if markup == _inline(message.get("reply_markup")):
             raise ApiError(400, NOT_MODIFIED)
-        message.pop("reply_markup", None)
-        if new_markup:
-            message["reply_markup"] = new_markup
-        return {k: v for k, v in message.items()
-                if k not in ("parse_mode", "disable_notification", "allow_paid_broadcast")}
+        message.update(reply_markup=markup, edit_date=now())
+        return self.telegram_message(message)
 
     async def _m_deletemessage(self, params: dict[str, Any]) -> Any:
-        chat = self._target(params, sending=False)
-        message = self._find(chat["id"], params.get("message_id"))
-        if message is None:
-            raise ApiError(400, "Bad Request: message to delete not found")
-        self._messages[chat["id"]].remove(message)
-        return True
+        chat = self.target(params)
+        message_id = params.get("message_id")
+        if message_id in self._bot_messages.get(chat["id"], {}):
+            del self._bot_messages[chat["id"]][message_id]
+            return True
+        if message_id in self._user_messages.get(chat["id"], {}):
+            admin = self._members.get((chat["id"], self.bot_id)) in ("administrator", "creator")
+            if chat["type"] != "private" and not admin:
+                raise ApiError(400, "Bad Request: message can't be deleted")
+            del self._user_messages[chat["id"]][message_id]
+            return True
+        raise ApiError(400, "Bad Request: message to delete not found")
 
     async def _m_answercallbackquery(self, params: dict[str, Any]) -> Any:
-        query_id = str(params.get("callback_query_id", ""))
+        query_id = str(params.get("callback_query_id") or "")
         if self._queries.get(query_id, True):
-            raise ApiError(400, "Bad Request: query is too old and response timeout expired "
-                                "or query ID is invalid")
-        self._queries[query_id] = True
-        if params.get("text") and len(str(params["text"])) > 200:
+            raise ApiError(400, QUERY_INVALID)
+        if len(str(params.get("text") or "")) > CALLBACK_QUERY_TEXT_LIMIT:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
-        return True
-
-    async def _m_setmycommands(self, params: dict[str, Any]) -> Any:
-        commands = params.get("commands") or []
-        for c in commands:
-            if not re.fullmatch(r"[a-z0-9_]{1,32}", c.get("command", "")) or not (
-                1 <= len(c.get("description", "")) <= 256
-            ):
-                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-        key = (scope_key(params.get("scope")), str(params.get("language_code") or ""))
-        scope = params.get("scope") or {}
-        if scope.get("type") == "chat" and scope.get("chat_id") not in self.chats:
-            raise ApiError(400, "Bad Request: chat not found")
-        self._commands[key] = list(commands)
-        return True
-
-    async def _m_deletemycommands(self, params: dict[str, Any]) -> Any:
-        key = (scope_key(params.get("scope")), str(params.get("language_code") or ""))
-        self._commands.pop(key, None)
-        return True
-
-    async def _m_getmycommands(self, params: dict[str, Any]) -> Any:
-        key = (scope_key(params.get("scope")), str(params.get("language_code") or ""))
-        return self._commands.get(key, [])
-
-    async def _m_getchat(self, params: dict[str, Any]) -> Any:
-        chat = self._target(params, sending=False)
-        return {**chat, "accent_color_id": 0, "max_reaction_count": 11}
-
-    async def _m_getchatmember(self, params: dict[str, Any]) -> Any:
-        chat = self._target(params, sending=False)
-        user_id = int(params.get("user_id") or 0)
-        status = self._members.get((chat["id"], user_id), "member")
-        return _chat_member(self.user(user_id), status)
-
-    async def _m_getchatadministrators(self, params: dict[str, Any]) -> Any:
-        chat = self._target(params, sending=False)
-        return [_chat_member(self.user(user), status)
-                for (chat_id, user), status in self._members.items()
-                if chat_id == chat["id"] and status in ("creator", "administrator")]
-
-    async def _m_leavechat(self, params: dict[str, Any]) -> Any:
-        self._target(params, sending=False)
+        self._queries[query_id] = True
         return True
 
 
-def canonical_name(name: str) -> str:
-    """The method's name as Telegram documents it (sendMessage), whatever case was used."""
-    return next((n for n in _KNOWN if n.lower() == name.lower()), name)
 
-
-_KNOWN = (
-    "getMe", "logOut", "close", "deleteWebhook", "setWebhook", "getWebhookInfo", "getUpdates",
-    "sendMessage", "sendDocument", "sendChatAction", "editMessageText",
-    "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery", "setMyCommands",
-    "deleteMyCommands", "getMyCommands", "getChat", "getChatMember", "getChatAdministrators",
-    "leaveChat", "setChatMenuButton", "setMyDescription", "setMyShortDescription",
-)
-
-
-def scope_key(scope: Any) -> str:
-    if not scope:
-        scope = {"type": "default"}
-    return json.dumps(scope, sort_keys=True)
-
-
-def _chat_member(user: dict[str, Any], status: str) -> dict[str, Any]:
-    if status == "creator":
-        return {"user": user, "status": "creator", "is_anonymous": False}
-    if status == "administrator":
-        rights = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages",
-                  "can_manage_video_chats", "can_restrict_members", "can_promote_members",
-                  "can_change_info", "can_invite_users", "can_post_stories",
-                  "can_edit_stories", "can_delete_stories")
-        return {"user": user, "status": "administrator",
-                **{r: r not in ("can_be_edited", "is_anonymous") for r in rights}}
-    if status == "kicked":
-        return {"user": user, "status": "kicked", "until_date": 0}
-    if status == "left":
-        return {"user": user, "status": "left"}
-    return {"user": user, "status": "member"}
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""

@@ -1,7 +1,6 @@
-"""A fake Telegram Bot API over real HTTP on 127.0.0.1, for the tests and `sansang shell`.
-
-It keeps chats and the bot's messages, queues updates that tests inject (messages, button presses,
-membership changes), records every call, and answers with Telegram's own envelopes and errors.
+"""FakeBotAPI: a fake Telegram Bot API over real HTTP on 127.0.0.1 (aiohttp), for the tests and
+`sansang shell`. It owns the HTTP side (routes, tokens, request decoding, faults and delays,
+long polling) and the reading side (recorded calls, waiting for them).
 """
 
 from __future__ import annotations
@@ -11,302 +10,134 @@ import contextlib
 import json
 import logging
 import re
-import time
-from collections import Counter
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from bot.fakeapi.html_check import utf16_len
-from bot.fakeapi.limits import Limits
-from bot.fakeapi.methods import BotMethods, canonical_name, scope_key
-from bot.fakeapi.records import DEFAULT_DESCRIPTIONS, ApiError, Call, Fault
+from bot.fakeapi.chats import ChatMethods
+from bot.fakeapi.inject import Injection
+from bot.fakeapi.methods import MessageMethods
+from bot.fakeapi.records import ApiError, Call, canonical_name, take_rule
+from bot.fakeapi.state import ChatId, scope_key, update_type
 
 logger = logging.getLogger(__name__)
 
-JSON_FIELDS = {
-    "reply_markup", "scope", "commands", "entities", "link_preview_options",
-    "reply_parameters", "allowed_updates", "caption_entities", "menu_button",
-}
-INT_FIELDS = {"user_id", "message_id", "offset", "limit", "message_thread_id"}
 TOKEN_SHAPE = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+INTEGER = re.compile(r"^-?[0-9]+$")
+JSON_FIELDS = frozenset({
+    "reply_markup", "scope", "commands", "entities", "caption_entities", "link_preview_options",
+    "reply_parameters", "allowed_updates", "menu_button", "media", "permissions",
+})
+INT_FIELDS = frozenset({
+    "chat_id", "user_id", "message_id", "offset", "limit", "timeout", "message_thread_id",
+    "reply_to_message_id", "from_chat_id",
+})
+BOOL_FIELDS = frozenset({
+    "disable_notification", "protect_content", "allow_paid_broadcast", "show_alert",
+    "drop_pending_updates", "allow_sending_without_reply", "disable_web_page_preview",
+})
+# Sent unless allowed_updates names them (Telegram's default).
+OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+CONFLICT_POLL = ("Conflict: terminated by other getUpdates request; make sure that only one bot "
+                 "instance is running")
+CONFLICT_WEBHOOK = ("Conflict: can't use getUpdates method while webhook is active; use "
+                    "deleteWebhook to delete the webhook first")
+NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}
+UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}
 
 
-class FakeBotAPI(BotMethods):
-    """See the module docstring. Injection methods are synchronous and return what they made."""
+class FakeBotAPI(Injection, MessageMethods, ChatMethods):
+    """A Telegram Bot API for one bot, served at `url` once `start()`ed.
 
-    def __init__(
-        self,
-        token: str | None = None,
-        *,
-        username: str = "sansang_test_bot",
-        latency: float = 0.0,
-        enforce_limits: bool = False,
-    ) -> None:
-        self.token = token
-        self.username = username
-        self.latency = latency
-        self.enforce_limits = enforce_limits
-        self.bot_id = int(token.split(":")[0]) if token else 7000000000
-        self.calls: list[Call] = []
-        self.stats: Counter[str] = Counter()
-        self.chats: dict[int | str, dict[str, Any]] = {}
-        self._messages: dict[int | str, list[dict[str, Any]]] = {}
-        self._documents: dict[int | str, list[dict[str, Any]]] = {}
-        self._next_message_id: dict[int | str, int] = {}
-        self._updates: list[dict[str, Any]] = []
-        self._update_id = 0
-        self._members: dict[tuple[int | str, int], str] = {}
-        self._faults: list[Fault] = []
-        self._slow: list[list[Any]] = []
-        self._drops: list[list[Any]] = []
-        self._blocked: set[int | str] = set()
-        self._migrated: dict[int | str, int] = {}
-        self._queries: dict[str, bool] = {}
-        self._query_seq = 0
-        self._commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        self._limits = Limits()
+    Point PTB at it with base_url=f"{api.url}/bot" and base_file_url=f"{api.url}/file/bot".
+    Injection methods (send_message, press_button, fail_next…) are synchronous and return what
+    they made; reading methods (messages, calls, wait_for…) show what the bot did.
+    """
+
+    def __init__(self, token: str | None = None, *, username: str = "sansang_test_bot",
+                 latency: float = 0.0, enforce_limits: bool = False) -> None:
+        super().__init__(token, username, enforce_limits, latency)
         self._runner: web.AppRunner | None = None
         self._port = 0
-        self._update_event = asyncio.Event()
+        self._poll_generation = 0
         self._call_event = asyncio.Event()
         self._stopping = asyncio.Event()
 
     # ---------------------------------------------------------------- lifecycle
     @property
     def url(self) -> str:
+        if not self._port:
+            raise RuntimeError("FakeBotAPI.start() first")
         return f"http://127.0.0.1:{self._port}"
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    async def start(self, port: int = 0) -> None:
+        """Serve on 127.0.0.1 (port 0: a free port chosen by the OS)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        app.router.add_route("GET", "/file/bot{token}/{path:.*}", self._file)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._file)
+        self._stopping.clear()
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
+                                     shutdown_timeout=1.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        server = site._server
-        assert server is not None
-        self._port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._port = self._runner.addresses[0][1]
+        logger.debug("fake Bot API at %s", self.url)
 
     async def stop(self) -> None:
+        """Answer pending long polls at once and close the server."""
         self._stopping.set()
-        self._update_event.set()
+        for waker in self._wakers:
+            waker.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
 
-    # ---------------------------------------------------------------- objects
-    def bot_user(self) -> dict[str, Any]:
-        return {
-            "id": self.bot_id, "is_bot": True, "first_name": "Sẵn sàng",
-            "username": self.username, "can_join_groups": True,
-            "can_read_all_group_messages": False, "supports_inline_queries": False,
-        }
+    async def __aenter__(self) -> FakeBotAPI:
+        await self.start()
+        return self
 
-    @staticmethod
-    def user(user_id: int, first_name: str = "Lan", language_code: str | None = "vi"
-             ) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name}
-        if language_code:
-            out["language_code"] = language_code
-        return out
-
-    def add_chat(self, chat_id: int | str, type: str = "private", title: str | None = None,
-                 first_name: str | None = None) -> dict[str, Any]:  # noqa: A002
-        chat: dict[str, Any] = {"id": chat_id, "type": type}
-        if type == "private":
-            chat["first_name"] = first_name or "Lan"
-        else:
-            chat["title"] = title or "Group"
-        self.chats[chat_id] = chat
-        return chat
-
-    def _chat(self, chat_id: int | str, chat_type: str | None = None) -> dict[str, Any]:
-        if chat_id not in self.chats:
-            kind = chat_type or ("private" if isinstance(chat_id, int) and chat_id > 0
-                                 else "group")
-            self.add_chat(chat_id, kind)
-        return self.chats[chat_id]
-
-    def _message_id(self, chat_id: int | str) -> int:
-        self._next_message_id[chat_id] = self._next_message_id.get(chat_id, 0) + 1
-        return self._next_message_id[chat_id]
-
-    def _push(self, update: dict[str, Any]) -> dict[str, Any]:
-        self._update_id += 1
-        update = {"update_id": self._update_id, **update}
-        self._updates.append(update)
-        self._update_event.set()
-        return update
-
-    # ---------------------------------------------------------------- injection
-    def send_message(
-        self, user_id: int, text: str, *, chat_id: int | str | None = None,
-        chat_type: str | None = None, first_name: str = "Lan", language_code: str | None = "vi",
-        **extra: Any,
-    ) -> dict[str, Any]:
-        chat = self._chat(user_id if chat_id is None else chat_id, chat_type)
-        message: dict[str, Any] = {
-            "message_id": self._message_id(chat["id"]), "date": int(time.time()),
-            "chat": chat, "from": self.user(user_id, first_name, language_code), **extra,
-        }
-        if text is not None:
-            message["text"] = text
-            m = re.match(r"^/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?", text)
-            if m:
-                message["entities"] = [
-                    {"type": "bot_command", "offset": 0, "length": utf16_len(m.group(0))}
-                ]
-        self._push({"message": message})
-        return message
-
-    def send_photo(self, user_id: int, chat_id: int | str | None = None) -> dict[str, Any]:
-        photo = [{"file_id": "PHOTO1", "file_unique_id": "P1", "width": 90, "height": 90}]
-        return self.send_message(user_id, None, chat_id=chat_id, photo=photo)  # type: ignore[arg-type]
-
-    def send_sticker(self, user_id: int, chat_id: int | str | None = None) -> dict[str, Any]:
-        sticker = {"file_id": "STK1", "file_unique_id": "S1", "type": "regular", "width": 512,
-                   "height": 512, "is_animated": False, "is_video": False}
-        return self.send_message(user_id, None, chat_id=chat_id, sticker=sticker)  # type: ignore[arg-type]
-
-    def send_location(self, user_id: int, lat: float, lon: float,
-                      chat_id: int | str | None = None) -> dict[str, Any]:
-        location = {"latitude": lat, "longitude": lon}
-        return self.send_message(user_id, None, chat_id=chat_id, location=location)  # type: ignore[arg-type]
-
-    def edit_user_message(self, user_id: int, message_id: int, new_text: str,
-                          chat_id: int | str | None = None) -> dict[str, Any]:
-        chat = self._chat(user_id if chat_id is None else chat_id)
-        message = {
-            "message_id": message_id, "date": int(time.time()) - 60,
-            "edit_date": int(time.time()), "chat": chat, "from": self.user(user_id),
-            "text": new_text,
-        }
-        self._push({"edited_message": message})
-        return message
-
-    def press_button(self, user_id: int, chat_id: int | str, message_id: int, data: str) -> str:
-        """A callback query; `data` may be anything, as a modified client can send."""
-        self._query_seq += 1
-        query_id = f"cq{self._query_seq}"
-        self._queries[query_id] = False
-        stored = self._find(chat_id, message_id)
-        chat = self._chat(chat_id)
-        if stored is not None:
-            message = {k: v for k, v in stored.items() if k not in ("parse_mode",
-                                                                     "disable_notification")}
-        else:
-            message = {"message_id": message_id, "date": 0, "chat": chat}  # inaccessible
-        self._push({"callback_query": {
-            "id": query_id, "from": self.user(user_id), "message": message,
-            "chat_instance": str(chat_id), "data": data,
-        }})
-        return query_id
-
-    def _membership(self, chat_id: int | str, by_user_id: int, old: str, new: str,
-                    title: str | None = None, chat_type: str = "group") -> dict[str, Any]:
-        chat = self.chats.get(chat_id) or self.add_chat(chat_id, chat_type, title=title)
-
-        def member(status: str) -> dict[str, Any]:
-            out: dict[str, Any] = {"user": self.bot_user(), "status": status}
-            if status == "kicked":
-                out["until_date"] = 0
-            return out
-
-        return self._push({"my_chat_member": {
-            "chat": chat, "from": self.user(by_user_id), "date": int(time.time()),
-            "old_chat_member": member(old), "new_chat_member": member(new),
-        }})
-
-    def bot_added_to_group(self, chat_id: int | str, by_user_id: int,
-                           title: str = "Trường THCS Lê Chân", chat_type: str = "group"
-                           ) -> dict[str, Any]:
-        self.add_chat(chat_id, chat_type, title=title)
-        return self._membership(chat_id, by_user_id, "left", "member")
-
-    def bot_removed_from_group(self, chat_id: int | str, by_user_id: int) -> dict[str, Any]:
-        return self._membership(chat_id, by_user_id, "member", "left")
-
-    def user_blocks_bot(self, user_id: int) -> dict[str, Any]:
-        self._chat(user_id, "private")
-        self._blocked.add(user_id)
-        return self._membership(user_id, user_id, "member", "kicked")
-
-    def user_unblocks_bot(self, user_id: int) -> dict[str, Any]:
-        self._blocked.discard(user_id)
-        return self._membership(user_id, user_id, "kicked", "member")
-
-    def set_member_status(self, chat_id: int | str, user_id: int, status: str) -> None:
-        self._members[(chat_id, user_id)] = status
-
-    # ---------------------------------------------------------------- faults
-    def fail_next(self, method: str, *, status: int, description: str | None = None,
-                  retry_after: int | None = None, migrate_to_chat_id: int | None = None,
-                  chat_id: int | str | None = None, times: int = 1) -> None:
-        if description is None:
-            description = DEFAULT_DESCRIPTIONS.get(status, "Error")
-            if status == 429:
-                description = f"Too Many Requests: retry after {retry_after or 1}"
-                retry_after = retry_after or 1
-        self._faults.append(Fault(method.lower(), status, description, retry_after,
-                                  migrate_to_chat_id, chat_id, times))
-
-    def block(self, chat_id: int | str) -> None:
-        self._blocked.add(chat_id)
-
-    def unblock(self, chat_id: int | str) -> None:
-        self._blocked.discard(chat_id)
-
-    def migrate(self, chat_id: int | str, new_chat_id: int) -> None:
-        old = self._chat(chat_id, "group")
-        self.add_chat(new_chat_id, "supergroup", title=old.get("title"))
-        self._migrated[chat_id] = new_chat_id
-
-    def slow_next(self, method: str, seconds: float, times: int = 1) -> None:
-        self._slow.append([method.lower(), seconds, times])
-
-    def drop_next(self, method: str, times: int = 1) -> None:
-        self._drops.append([method.lower(), times])
-
-    @staticmethod
-    def _take(rules: list[list[Any]], method: str) -> list[Any] | None:
-        for rule in rules:
-            if rule[0] == method and rule[-1] > 0:
-                rule[-1] -= 1
-                return rule
-        return None
-
-    def _fault_for(self, method: str, params: dict[str, Any]) -> Fault | None:
-        for fault in self._faults:
-            if fault.times > 0 and fault.method == method and (
-                fault.chat_id is None or str(fault.chat_id) == str(params.get("chat_id"))
-            ):
-                fault.times -= 1
-                return fault
-        return None
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.stop()
 
     # ---------------------------------------------------------------- reading
     def mark(self) -> int:
+        """A position in `calls`, for wait_for(..., since=mark)."""
         return len(self.calls)
 
-    def messages(self, chat_id: int | str) -> list[dict[str, Any]]:
-        return list(self._messages.get(chat_id, []))
+    def messages(self, chat_id: ChatId) -> list[dict[str, Any]]:
+        """The bot's messages in a chat as they are now: raw `text` (or `caption`),
+        `parse_mode`, `reply_markup`, `visible_text`, `entities`, `message_id`, flags…"""
+        return [dict(m) for m in self._bot_messages.get(chat_id, {}).values()]
 
-    def last_message(self, chat_id: int | str) -> dict[str, Any] | None:
-        found = self._messages.get(chat_id)
-        return found[-1] if found else None
+    def last_message(self, chat_id: ChatId) -> dict[str, Any] | None:
+        found = self._bot_messages.get(chat_id)
+        return dict(next(reversed(found.values()))) if found else None
 
-    def documents(self, chat_id: int | str) -> list[dict[str, Any]]:
-        return list(self._documents.get(chat_id, []))
+    def documents(self, chat_id: ChatId) -> list[dict[str, Any]]:
+        """Documents the bot sent: filename, data (bytes), mime_type, caption, message_id…"""
+        return [dict(d) for d in self._documents.get(chat_id, [])]
 
     def commands(self, scope: dict[str, Any] | None = None, language_code: str = ""
                  ) -> list[dict[str, Any]]:
-        return list(self._commands.get((scope_key(scope), language_code or ""), []))
+        """What setMyCommands stored for this scope (None: default) and language."""
+        return [dict(c) for c in self._commands.get((scope_key(scope), language_code or ""), [])]
 
-    async def wait_for(self, predicate: Callable[[Call], bool], *, since: int | None = None,
-                       timeout: float = 5.0) -> Call:  # noqa: ASYNC109 - a test helper's bound
+    @property
+    def pending_updates(self) -> list[dict[str, Any]]:
+        """Updates not yet confirmed by a getUpdates offset."""
+        return list(self._updates)
+
+    async def wait_for(self, predicate: Callable[[Call], bool],
+                       timeout: float = 5.0,  # noqa: ASYNC109 - a test helper's own bound
+                       *, since: int | None = None) -> Call:
+        """The first call matching `predicate`, made after `since` (a mark()) or from now on.
+
+        Raises TimeoutError, listing recent calls, when none comes within `timeout` seconds.
+        """
         start = len(self.calls) if since is None else since
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -315,26 +146,44 @@ class FakeBotAPI(BotMethods):
             for call in self.calls[start:]:
                 if predicate(call):
                     return call
-            start = len(self.calls)
+            start = max(start, len(self.calls))
             remaining = deadline - loop.time()
             if remaining <= 0:
-                recent = ", ".join(
-                    f"{c.method}({c.params.get('chat_id', '')})={c.status}"
-                    for c in self.calls[-12:] if c.method != "getUpdates"
-                )
-                raise TimeoutError(f"no matching call within {timeout} s; recent: {recent}")
+                raise TimeoutError(f"no matching Bot API call within {timeout} s; "
+                                   f"recent calls: {self.summary()}")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
 
-    async def wait_message(self, chat_id: int | str, *, since: int | None = None,
+    async def wait_message(self, chat_id: ChatId, since: int | None = None,
                            timeout: float = 5.0,  # noqa: ASYNC109
                            contains: str | None = None) -> Call:
-        return await self.wait_for(
-            lambda c: c.method in ("sendMessage", "editMessageText") and c.status == 200
-            and str(c.params.get("chat_id")) == str(chat_id)
-            and (contains is None or contains in str(c.params.get("text", ""))),
-            since=since, timeout=timeout,
-        )
+        """A successful sendMessage or editMessageText to this chat (containing `contains`
+        in its raw or visible text, if given)."""
+        def matches(call: Call) -> bool:
+            if call.method not in ("sendMessage", "editMessageText") or call.status != 200:
+                return False
+            if str(call.params.get("chat_id")) != str(chat_id):
+                return False
+            if contains is None:
+                return True
+            shown = call.result.get("text", "") if isinstance(call.result, dict) else ""
+            return contains in str(call.params.get("text", "")) or contains in shown
+
+        return await self.wait_for(matches, timeout, since=since)
+
+    def summary(self, count: int = 12) -> str:
+        """The last calls, getUpdates left out, one line each: for failure messages."""
+        lines = []
+        for call in [c for c in self.calls if c.method != "getUpdates"][-count:]:
+            args = [f"chat_id={call.params['chat_id']}"] if "chat_id" in call.params else []
+            text = call.params.get("text", call.params.get("caption"))
+            if text is not None:
+                text = str(text)
+                args.append(repr(text[:60] + "…" if len(text) > 60 else text))
+            outcome = {0: "dropped", 200: "200"}.get(call.status, f"{call.status} "
+                                                                  f"{call.description}")
+            lines.append(f"{call.method}({', '.join(args)}) -> {outcome}")
+        return "\n  " + "\n  ".join(lines) if lines else "(none)"
 
     def _record(self, call: Call) -> None:
         self.calls.append(call)
@@ -344,109 +193,169 @@ class FakeBotAPI(BotMethods):
         event.set()
 
     # ---------------------------------------------------------------- HTTP
-    async def _file(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"},
-                                 status=404)
+    def _token_error(self, token: str) -> dict[str, Any] | None:
+        if not TOKEN_SHAPE.match(token):
+            return NOT_FOUND  # Telegram answers 404 to a malformed token
+        if self.token is not None and token != self.token:
+            return UNAUTHORIZED
+        if self.token is None:
+            self._token_seen = token
+        return None
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        token = request.match_info["token"]
-        if (self.token is not None and token != self.token) or not TOKEN_SHAPE.match(token):
-            return web.json_response(
-                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
-            )
         name = request.match_info["method"]
         method = name.lower()
+        call = Call(canonical_name(name), {})
+        refused = self._token_error(request.match_info["token"])
         handler = getattr(self, f"_m_{method}", None)
-        if handler is None:
-            return web.json_response(
-                {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
-            )
-        params = await _params(request)
-        call = Call(canonical_name(name), params)
-        if method != "getupdates":
-            delay = self.latency
-            slow = self._take(self._slow, method)
-            if slow is not None:
-                delay += slow[1]
-            if delay > 0:
-                await asyncio.sleep(delay)
-            if self._take(self._drops, method) is not None:
-                call.status = 0
-                self._record(call)
-                if request.transport is not None:
-                    request.transport.abort()
-                return web.Response(status=500)
+        if refused is None and handler is None:
+            refused = NOT_FOUND
+        if refused is not None:
+            call.status, call.response = refused["error_code"], refused
+            self._record(call)
+            return web.json_response(refused, status=call.status)
         try:
-            fault = self._fault_for(method, params)
+            call.params = await _read_params(request)
+        except ApiError as exc:
+            call.status, call.response = exc.status, exc.body()
+            self._record(call)
+            return web.json_response(call.response, status=call.status)
+        delay = self.latency if method != "getupdates" else 0.0
+        slow = take_rule(self._slow, method)
+        if slow is not None:
+            delay += slow.seconds
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+        drop = take_rule(self._drops, method)
+        if drop is not None and not drop.after:
+            return self._drop(request, call)
+        try:
+            fault = next((f for f in self._faults if f.matches(method, call.params)), None)
             if fault is not None:
+                fault.times -= 1
                 raise ApiError(fault.status, fault.description, retry_after=fault.retry_after,
                                migrate_to_chat_id=fault.migrate_to_chat_id)
-            result = await handler(params)
-            body: dict[str, Any] = {"ok": True, "result": result}
-            call.status = 200
+            result = await handler(call.params)  # type: ignore[misc]
+            call.status, call.response = 200, {"ok": True, "result": result}
         except ApiError as exc:
-            body, call.status = exc.body(), exc.status
-        call.response = body
+            call.status, call.response = exc.status, exc.body()
+        if drop is not None:
+            return self._drop(request, call)
         self._record(call)
-        return web.json_response(body, status=call.status)
+        if call.status != 200:
+            logger.debug("%s -> %d %s", call.method, call.status, call.description)
+        return web.json_response(call.response, status=call.status)
 
+    def _drop(self, request: web.Request, call: Call) -> web.StreamResponse:
+        """Close the connection with no answer (recorded with status 0)."""
+        call.status = 0
+        self._record(call)
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response(status=204)
+
+    async def _file(self, request: web.Request) -> web.StreamResponse:
+        if self._token_error(request.match_info["token"]) is not None:
+            return web.json_response(NOT_FOUND, status=404)
+        path = request.match_info["path"]
+        found = next((f for f in self._files.values() if f["file_path"] == path), None)
+        if found is None:
+            return web.json_response(NOT_FOUND, status=404)
+        return web.Response(body=found["data"],
+                            content_type=found.get("mime_type") or "application/octet-stream")
+
+    # ---------------------------------------------------------------- long polling
     async def _m_getupdates(self, params: dict[str, Any]) -> Any:
-        offset = int(params.get("offset") or 0)
-        limit = max(1, min(100, int(params.get("limit") or 100)))
-        timeout = float(params.get("timeout") or 0)
-        if offset:
+        if self._webhook_url:
+            raise ApiError(409, CONFLICT_WEBHOOK)
+        offset = params.get("offset") if isinstance(params.get("offset"), int) else 0
+        limit = params.get("limit") if isinstance(params.get("limit"), int) else 100
+        limit = max(1, min(100, limit))
+        try:
+            timeout = max(0.0, float(params.get("timeout") or 0))
+        except (TypeError, ValueError):
+            timeout = 0.0
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = [str(a) for a in allowed] or None
+        if offset > 0:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        elif offset < 0:
+            self._updates = self._updates[offset:]
+        # A newer getUpdates ends an older one still waiting, as on Telegram.
+        self._poll_generation += 1
+        mine = self._poll_generation
+        for waker in self._wakers:
+            waker.set()
+        waker = asyncio.Event()
+        self._wakers.add(waker)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while not self._updates and not self._stopping.is_set():
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                break
-            self._update_event.clear()
-            try:
-                await asyncio.wait_for(self._update_event.wait(), remaining)
-            except TimeoutError:
-                break
+        try:
+            while True:
+                self._drop_unwanted()
+                if mine != self._poll_generation:
+                    raise ApiError(409, CONFLICT_POLL)
+                remaining = deadline - loop.time()
+                if self._updates or self._stopping.is_set() or remaining <= 0:
+                    break
+                waker.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waker.wait(), remaining)
+        finally:
+            self._wakers.discard(waker)
         return self._updates[:limit]
 
+    def _drop_unwanted(self) -> None:
+        """Telegram never delivers update types the bot did not ask for."""
+        allowed = self._allowed_updates
+        self._updates = [
+            u for u in self._updates
+            if (update_type(u) in allowed if allowed is not None
+                else update_type(u) not in OPT_IN_UPDATES)
+        ]
 
-async def _params(request: web.Request) -> dict[str, Any]:
-    """Form, multipart, JSON or query string, as Telegram accepts; JSON fields decoded."""
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    """Query string, then a form, multipart or JSON body; JSON-valued fields decoded."""
     raw: dict[str, Any] = dict(request.query)
-    if request.method == "POST" and request.can_read_body:
+    if request.body_exists:
         if request.content_type == "application/json":
-            body = await request.json()
+            try:
+                body = await request.json()
+            except ValueError:
+                raise ApiError(400, "Bad Request: can't parse JSON object") from None
             if isinstance(body, dict):
                 raw.update(body)
-        else:
+        elif request.content_type in ("application/x-www-form-urlencoded",
+                                      "multipart/form-data"):
             form = await request.post()
             for key, value in form.items():
                 if isinstance(value, web.FileField):
-                    raw[key] = {"filename": value.filename, "data": value.file.read()}
+                    raw[key] = {"filename": value.filename, "data": value.file.read(),
+                                "content_type": value.content_type}
                 else:
                     raw[key] = value
     params: dict[str, Any] = {}
     for key, value in raw.items():
-        if key in JSON_FIELDS and isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                value = json.loads(value)
-        elif key in INT_FIELDS or key == "chat_id":
-            value = _maybe_int(value)
-        elif key == "timeout" and isinstance(value, str):
-            value = float(value) if value else 0
-        elif key in ("disable_notification", "allow_paid_broadcast", "show_alert",
-                     "protect_content") and isinstance(value, str):
-            value = value.lower() == "true"
+        if isinstance(value, str):
+            if key in JSON_FIELDS:
+                with contextlib.suppress(ValueError):
+                    value = json.loads(value)
+            elif key in INT_FIELDS:
+                value = _number(value)
+            elif key in BOOL_FIELDS and value.lower() in ("true", "false"):
+                value = value.lower() == "true"
         params[key] = value
-    # PTB sends InputFile parts by an attach name; the document field points at it.
-    for key in ("document",):
+    # Files sent as "attach://<name>" point at another multipart part.
+    for key in ("document", "thumbnail"):
         ref = params.get(key)
         if isinstance(ref, str) and ref.startswith("attach://"):
             params[key] = raw.get(ref.removeprefix("attach://"))
     return params
 
 
-def _maybe_int(value: Any) -> Any:
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value):
-        return int(value)
-    return value
+def _number(value: str) -> int | str:
+    text = value.strip()
+    return int(text) if INTEGER.match(text) else value

@@ -1,6 +1,5 @@
-"""The fake Telegram Bot API the tests run the real bot against (real HTTP on 127.0.0.1).
-
-Its implementation lives in `bot/fakeapi/` because `sansang shell` uses it at run time.
+"""Test doubles. The fake Telegram Bot API the tests run the real bot against lives in
+`bot.fakeapi` (not here) because `sansang shell` needs it at run time; it is re-exported here.
 """
 
 from bot.fakeapi import Call, FakeBotAPI
