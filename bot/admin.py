@@ -27,6 +27,10 @@ async def dispatch(args: argparse.Namespace) -> int:
             print("\n".join(done) if done else "database is up to date")
             return 0
         await db.migrate()
+        if args.command == "broadcast":
+            from bot import broadcast_cli
+
+            return await broadcast_cli.dispatch(config, db, args)
         return await staff(db, args)
     finally:
         await db.close()

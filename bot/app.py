@@ -23,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import telegram_delivery
 from bot.config import Config
 from bot.handlers import (
     buttons,
@@ -113,10 +114,12 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
             menus.sync_scopes_job, interval=SCOPE_SYNC_SECONDS, first=SCOPE_SYNC_SECONDS,
             name="sync-menus", job_kwargs={"misfire_grace_time": SCOPE_SYNC_SECONDS},
         )
+    await telegram_delivery.start(app)
     logger.info("ready: %d areas, database %s", len(services.areas.areas), config.db_path)
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    await telegram_delivery.stop(app)
     services: Services | None = app.bot_data.pop("services", None)
     if services is not None:
         await services.close()

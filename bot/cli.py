@@ -45,6 +45,27 @@ def build_parser() -> argparse.ArgumentParser:
     remove = staff_sub.add_parser("remove", help="take a user's role away")
     remove.add_argument("user_id", type=_user_id, metavar="USER_ID")
     staff_sub.add_parser("list", help="list roles: <user_id> TAB <role> TAB <source> TAB <since>")
+    bc = sub.add_parser("broadcast", help="warnings to subscribed neighbourhoods and groups")
+    bc_sub = bc.add_subparsers(dest="broadcast_command", required=True, metavar="ACTION")
+    create = bc_sub.add_parser(
+        "create", help="schedule a broadcast; the last line printed is its id"
+    )
+    target = create.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", action="append", metavar="AREA_ID",
+                        help="an area or group id (repeat for several; see: sansang areas)")
+    target.add_argument("--all", action="store_true", help="every subscribed chat")
+    create.add_argument("--text", required=True, help="the Vietnamese text, sent as written")
+    create.add_argument("--text-en", help="the English text for chats in English")
+    create.add_argument("--at", metavar="YYYY-MM-DDTHH:MM",
+                        help="local time (SANSANG_TIMEZONE) to send; default now")
+    create.add_argument("--urgent", action="store_true",
+                        help="goes before normal broadcasts and always rings, even at night")
+    bc_sub.add_parser("list", help="one broadcast a line: id, status, time, target, progress")
+    show = bc_sub.add_parser("show", help="one broadcast's details and delivery counts")
+    show.add_argument("id", type=int, metavar="ID")
+    show.add_argument("--json", action="store_true", help="as JSON")
+    cancel = bc_sub.add_parser("cancel", help="cancel a scheduled (or sending) broadcast")
+    cancel.add_argument("id", type=int, metavar="ID")
     content = sub.add_parser("content", help="the guide library and the ward's data")
     content_sub = content.add_subparsers(dest="content_command", required=True, metavar="ACTION")
     check = content_sub.add_parser(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.answers import Answers
 from bot.areas import AreaCatalog
+from bot.broadcasts import Broadcasts
 from bot.config import Config
 from bot.emergency import WardContacts
 from bot.library import Library
@@ -27,6 +28,7 @@ class Services:
     roles: Roles
     library: Library
     answers: Answers
+    broadcasts: Broadcasts
 
     @classmethod
     async def open(cls, config: Config) -> Services:
@@ -39,7 +41,7 @@ class Services:
         for problem in library.problems:
             logger.warning("guide left out or incomplete: %s", problem)
         return cls(config, db, areas, contacts, Subscriptions(db, areas), roles, library,
-                   Answers(db, library))
+                   Answers(db, library), Broadcasts(db, areas))
 
     async def close(self) -> None:
         await self.db.close()

@@ -65,7 +65,9 @@ def test_areas_qr_without_username_or_token_explains(tmp_path: Path) -> None:
 def test_db_migrate_then_up_to_date(db_env: dict[str, str]) -> None:
     first = sansang("db", "migrate", env=db_env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.split() == ["0001_chats_and_events.sql", "0002_roles.sql"]
+    assert first.stdout.split() == [
+        "0001_chats_and_events.sql", "0002_roles.sql", "0003_broadcasts.sql"
+    ]
     again = sansang("db", "migrate", env=db_env)
     assert again.returncode == 0 and again.stdout.strip() == "database is up to date"
 
@@ -140,7 +142,8 @@ def test_every_command_has_help_and_a_line_in_the_readme() -> None:
     parser = build_parser()
     commands = [
         ("run",), ("shell",), ("db", "migrate"), ("areas",), ("staff", "add"),
-        ("staff", "remove"), ("staff", "list"), ("content", "check"),
+        ("staff", "remove"), ("staff", "list"), ("content", "check"), ("broadcast", "create"),
+        ("broadcast", "list"), ("broadcast", "show"), ("broadcast", "cancel"),
     ]
     sub = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert set(sub) == {c[0] for c in commands}

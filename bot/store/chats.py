@@ -69,7 +69,10 @@ async def update(db: Database, chat_id: int, **fields: Any) -> None:
 
 
 async def delete(db: Database, chat_id: int) -> None:
-    await db.execute("DELETE FROM chats WHERE chat_id = ?", (chat_id,))
+    """Everything tied to a chat: its settings and its rows in broadcast outboxes."""
+    async with db.transaction() as conn:
+        await conn.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
+        await conn.execute("DELETE FROM chats WHERE chat_id = ?", (chat_id,))
 
 
 async def move(db: Database, old_id: int, new_id: int, kind: str) -> None:
