@@ -26,6 +26,7 @@ from telegram.ext import (
 from bot import telegram_delivery
 from bot.config import Config
 from bot.handlers import (
+    broadcast,
     buttons,
     fallback,
     groups,
@@ -81,6 +82,14 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("forget", privacy.forget, filters=msg))
     # Lead office: the role is checked inside, on every call.
     app.add_handler(CommandHandler("staff", staff.staff, filters=msg))
+    # Ward staff: the role is checked inside, on every call and every button.
+    app.add_handler(CommandHandler("broadcast", broadcast.start, filters=msg))
+    app.add_handler(CommandHandler("scheduled", broadcast.scheduled, filters=msg))
+    # Group -1: text a staff member types while /broadcast waits for it (stops the question).
+    app.add_handler(
+        MessageHandler(msg & private & filters.TEXT & ~filters.COMMAND, broadcast.typed),
+        group=-1,
+    )
     # Every button press, data parsed against a whitelist inside.
     app.add_handler(CallbackQueryHandler(buttons.on_button))
     # The bot added to / removed from a group, or blocked by a resident.

@@ -145,6 +145,12 @@ class Broadcasts:
         return Counts(sum(c.values()), c.get("sent", 0), c.get("failed", 0), c.get("blocked", 0),
                       c.get("pending", 0))
 
+    async def count_recipients(self, areas: tuple[str, ...] | None) -> int:
+        """How many chats a broadcast to these areas (None: all) would reach now."""
+        probe = Broadcast(0, "scheduled", "", None, areas is None, areas or (), False,
+                          datetime.now(UTC), None, "", None, None, "", None, None)
+        return await self.recipients_now(probe)
+
     async def recipients_now(self, broadcast: Broadcast) -> int:
         """How many chats would get it if it started now (for previews)."""
         sql, params = _recipients_query(broadcast)

@@ -26,6 +26,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("unsubscribe", N_("Stop receiving warnings")),
     Command("mydata", N_("See what the bot stores about you")),
     Command("forget", N_("Delete your data")),
+    Command("broadcast", N_("Staff: send or schedule a warning"), Role.STAFF),
+    Command("scheduled", N_("Staff: scheduled broadcasts, with cancel buttons"), Role.STAFF),
     Command("staff", N_("Lead office: list, add or remove ward staff"), Role.LEAD),
 )
 

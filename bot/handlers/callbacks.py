@@ -21,6 +21,10 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "guides_hazard": re.compile(r"^g:h:([a-z]{1,16})$"),
     "guide": re.compile(r"^g:v:([a-z0-9][a-z0-9-]{0,39})$"),
     "emergency": re.compile(r"^e$"),
+    "broadcast": re.compile(
+        r"^b:(all|next|stop|noen|now|later|urgent|normal|ok)$|^b:(t):([a-z0-9_-]{1,32})$"
+        r"|^b:(x):(\d{1,9})$"
+    ),
 }
 
 
@@ -37,8 +41,12 @@ def parse(data: str | None) -> Action | None:
     for name, pattern in _PATTERNS.items():
         m = pattern.match(data)
         if m:
-            return Action(name, m.groups())
+            return Action(name, tuple(g for g in m.groups() if g is not None))
     return None
+
+
+def bc(step: str, value: str = "") -> str:
+    return f"b:{step}:{value}" if value else f"b:{step}"
 
 
 def lang(code: str) -> str:

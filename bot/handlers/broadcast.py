@@ -1,0 +1,291 @@
+"""/broadcast (target → text → time → urgency → preview → confirm) and /scheduled, for staff.
+
+The wizard's state lives in the staff member's user_data; every command, button and typed answer
+re-checks the role, and buttons carry only short whitelisted actions.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.broadcasts import BroadcastError
+from bot.delivery import render
+from bot.handlers import callbacks
+from bot.handlers.access import require
+from bot.handlers.common import answer, buttons, chat_row, services, show
+from bot.i18n import date_time, gettext, number
+from bot.roles import Role
+
+STATE = "broadcast_wizard"
+
+
+def _state(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
+    data = context.user_data
+    assert data is not None
+    state: dict[str, Any] = data.setdefault(STATE, {})
+    return state
+
+
+def _target_markup(context: ContextTypes.DEFAULT_TYPE, lang: str):  # type: ignore[no-untyped-def]
+    svc = services(context)
+    _ = gettext(lang)
+    chosen = set(_state(context).get("targets", []))
+    tick = lambda key: "✅ " if key in chosen else ""  # noqa: E731
+    rows = [[(("✅ " if _state(context).get("all") else "") + _("Everyone subscribed"),
+              callbacks.bc("all"))]]
+    cells = [(tick(a.id) + a.name(lang), callbacks.bc("t", a.id)) for a in svc.areas.areas]
+    cells += [(tick(g.id) + g.name(lang), callbacks.bc("t", g.id)) for g in svc.areas.groups]
+    rows += [cells[i : i + 2] for i in range(0, len(cells), 2)]
+    rows.append([(_("Next ▶"), callbacks.bc("next")), (_("Cancel"), callbacks.bc("stop"))])
+    return buttons(rows)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/broadcast: staff only, in a private chat."""
+    row = await chat_row(update, context)
+    if not await require(update, context, row.lang, Role.STAFF):
+        return
+    _ = gettext(row.lang)
+    if row.kind != "private":
+        await show(update, _("Please use this command in a private chat with the bot."))
+        return
+    context.user_data[STATE] = {"targets": [], "all": False}  # type: ignore[index]
+    await show(update, _("New broadcast. Who should receive it? Choose areas, then Next."),
+               _target_markup(context, row.lang))
+
+
+async def on_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, args: tuple[str, ...]
+) -> None:
+    """Buttons b:…: the role is checked at every press."""
+    svc = services(context)
+    row = await chat_row(update, context)
+    if not await require(update, context, row.lang, Role.STAFF):
+        return
+    _ = gettext(row.lang)
+    step, value = args[0], args[1] if len(args) > 1 else ""
+    state = _state(context)
+    if step == "x":  # cancel a scheduled broadcast from /scheduled
+        await _cancel(update, context, int(value), row.lang)
+        return
+    if not state and step != "x":
+        await answer(update, context, _("This button is no longer valid."))
+        return
+    if step == "stop":
+        context.user_data.pop(STATE, None)  # type: ignore[union-attr]
+        await show(update, _("Cancelled: nothing changed."))
+    elif step == "all":
+        state["all"], state["targets"] = not state.get("all"), []
+        await show(update, _("New broadcast. Who should receive it? Choose areas, then Next."),
+                   _target_markup(context, row.lang))
+    elif step == "t":
+        known = {a.id for a in svc.areas.areas} | {g.id for g in svc.areas.groups}
+        if value not in known:
+            await answer(update, context, _("This button is no longer valid."))
+            return
+        targets = set(state.get("targets", []))
+        targets ^= {value}
+        state["targets"], state["all"] = sorted(targets), False
+        await show(update, _("New broadcast. Who should receive it? Choose areas, then Next."),
+                   _target_markup(context, row.lang))
+    elif step == "next":
+        if not state.get("all") and not state.get("targets"):
+            await answer(update, context, _("Choose at least one area, or everyone."), True)
+            return
+        state["await"] = "text_vi"
+        await show(update, _("Now send the message in Vietnamese, as residents should read it."))
+    elif step == "noen":
+        state["text_en"] = None
+        await _ask_time(update, context, row.lang)
+    elif step == "now":
+        state["send_at"] = None
+        await _ask_urgency(update, context, row.lang)
+    elif step == "later":
+        state["await"] = "time"
+        await show(update, _("Send the time as HH:MM (today, or tomorrow if it has passed) or "
+                             "YYYY-MM-DD HH:MM, local time."))
+    elif step in ("urgent", "normal"):
+        state["urgent"] = step == "urgent"
+        await _preview(update, context, row.lang)
+    elif step == "ok":
+        await _confirm(update, context, row.lang)
+    else:
+        await answer(update, context, _("This button is no longer valid."))
+
+
+async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Text typed while the wizard waits for it (runs before questions; stops them)."""
+    state = (context.user_data or {}).get(STATE) or {}
+    waiting = state.get("await")
+    message = update.effective_message
+    if not waiting or message is None or not message.text:
+        return
+    row = await chat_row(update, context)
+    if not await require(update, context, row.lang, Role.STAFF):
+        context.user_data.pop(STATE, None)  # type: ignore[union-attr]
+        raise ApplicationHandlerStop
+    _ = gettext(row.lang)
+    text = message.text.strip()
+    if waiting in ("text_vi", "text_en"):
+        if len(text) > 3500:
+            await message.reply_text(_("The text is too long: at most 3,500 characters."))
+            raise ApplicationHandlerStop
+        state[waiting] = text
+        if waiting == "text_vi":
+            state["await"] = "text_en"
+            await message.reply_text(
+                _("Send the English text for chats in English, or skip."),
+                reply_markup=buttons([[(_("Skip English"), callbacks.bc("noen"))]]),
+            )
+        else:
+            await _ask_time(update, context, row.lang)
+    elif waiting == "time":
+        when = _parse_time(text, services(context).config.tz)
+        if when is None:
+            await message.reply_text(_("Please send a time like 07:30 or 2026-12-01 07:30."))
+            raise ApplicationHandlerStop
+        state["send_at"], state["await"] = when.isoformat(), None
+        await _ask_urgency(update, context, row.lang)
+    raise ApplicationHandlerStop
+
+
+def _parse_time(text: str, tz: Any) -> datetime | None:
+    now = datetime.now(tz)
+    for fmt in ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%H:%M"):
+        try:
+            parsed = datetime.strptime(text, fmt)  # noqa: DTZ007 - the zone is set below
+        except ValueError:
+            continue
+        if fmt == "%H:%M":
+            parsed = now.replace(hour=parsed.hour, minute=parsed.minute, second=0,
+                                 microsecond=0)
+            if parsed <= now:
+                parsed += timedelta(days=1)
+            return parsed
+        parsed = parsed.replace(tzinfo=tz)
+        return parsed if parsed > now else None
+    return None
+
+
+async def _ask_time(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
+    _ = gettext(lang)
+    _state(context)["await"] = None
+    await update.effective_message.reply_text(  # type: ignore[union-attr]
+        _("When should it go out?"),
+        reply_markup=buttons([[(_("Now"), callbacks.bc("now")),
+                               (_("At a time…"), callbacks.bc("later"))]]),
+    )
+
+
+async def _ask_urgency(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
+    _ = gettext(lang)
+    await _reply(update, _("Is it urgent? Urgent broadcasts go first and ring even at night."),
+                 buttons([[(_("Urgent"), callbacks.bc("urgent")),
+                           (_("Normal"), callbacks.bc("normal"))]]))
+
+
+async def _reply(update: Update, text: str, markup: Any = None) -> None:
+    if update.callback_query is not None:
+        await show(update, text, markup)
+    else:
+        await update.effective_message.reply_text(text, reply_markup=markup)  # type: ignore[union-attr]
+
+
+async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
+    svc = services(context)
+    _ = gettext(lang)
+    state = _state(context)
+    targets = None if state.get("all") else state.get("targets")
+    try:
+        areas = None if targets is None else svc.broadcasts.expand_targets(targets)
+    except BroadcastError:
+        await show(update, _("This button is no longer valid."))
+        return
+    recipients = await svc.broadcasts.count_recipients(areas)
+    when = (datetime.fromisoformat(state["send_at"]) if state.get("send_at")
+            else datetime.now(UTC))
+    tz = svc.config.tz
+    summary = _("Recipients now: {n}. Sends: {when} ({tz}). {urgency}").format(
+        n=number(recipients, lang),
+        when=_("now") if not state.get("send_at") else date_time(when, lang, tz),
+        tz=svc.config.timezone,
+        urgency=_("Urgent.") if state.get("urgent") else _("Normal."),
+    )
+    await show(update, _("Preview: residents will see exactly the next message.") + "\n" +
+               html.escape(summary))
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(render(state["text_vi"]))
+        if state.get("text_en"):
+            await message.reply_text(render(state["text_en"]))
+        await message.reply_text(
+            _("Send it?"),
+            reply_markup=buttons([[(_("Confirm"), callbacks.bc("ok")),
+                                   (_("Cancel"), callbacks.bc("stop"))]]),
+        )
+
+
+async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
+    svc = services(context)
+    _ = gettext(lang)
+    state = context.user_data.pop(STATE, None) or {}  # type: ignore[union-attr]
+    user = update.effective_user
+    if not state.get("text_vi") or user is None:
+        await show(update, _("This button is no longer valid."))
+        return
+    try:
+        b = await svc.broadcasts.create(
+            state["text_vi"], text_en=state.get("text_en"),
+            targets=None if state.get("all") else state.get("targets"),
+            send_at=datetime.fromisoformat(state["send_at"]) if state.get("send_at") else None,
+            urgent=bool(state.get("urgent")), created_by=str(user.id),
+            notify_chat=update.effective_chat.id if update.effective_chat else None,
+        )
+    except BroadcastError as exc:
+        await show(update, html.escape(str(exc)))
+        return
+    await show(update, _("Broadcast #{id} is scheduled for {when}.").format(
+        id=b.id, when=date_time(b.send_at, lang, svc.config.tz)))
+    scheduler = context.application.bot_data.get("scheduler")
+    if scheduler is not None:
+        await scheduler.reconcile()
+
+
+async def scheduled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/scheduled: what is coming or sending, with cancel buttons."""
+    svc = services(context)
+    row = await chat_row(update, context)
+    if not await require(update, context, row.lang, Role.STAFF):
+        return
+    _ = gettext(row.lang)
+    coming = await svc.broadcasts.list(("scheduled", "sending"))
+    if not coming:
+        await show(update, _("No broadcast is scheduled."))
+        return
+    lines, rows = ["<b>" + _("Scheduled broadcasts") + "</b>"], []
+    for b in reversed(coming):
+        when = date_time(b.send_at, row.lang, svc.config.tz)
+        target = _("everyone") if b.target_all else ", ".join(
+            svc.areas.name(a, row.lang) for a in b.areas)
+        lines.append(f"#{b.id} · {html.escape(when)} · {html.escape(target)} · "
+                     f"{html.escape(' '.join(b.text_vi.split())[:60])}")
+        rows.append([(_("Cancel #{id}").format(id=b.id), callbacks.bc("x", str(b.id)))])
+    await show(update, "\n".join(lines[:40]), buttons(rows[:20]))
+
+
+async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, broadcast_id: int,
+                  lang: str) -> None:
+    svc = services(context)
+    _ = gettext(lang)
+    user = update.effective_user
+    try:
+        await svc.broadcasts.cancel(broadcast_id, actor=str(user.id if user else "?"))
+    except BroadcastError:
+        await answer(update, context, _("This button is no longer valid."))
+        return
+    await show(update, _("Broadcast #{id} is cancelled.").format(id=broadcast_id))
