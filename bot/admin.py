@@ -31,6 +31,10 @@ async def dispatch(args: argparse.Namespace) -> int:
             from bot import broadcast_cli
 
             return await broadcast_cli.dispatch(config, db, args)
+        if args.command == "campaign":
+            from bot import broadcast_cli
+
+            return await broadcast_cli.campaigns(config, db, args)
         return await staff(db, args)
     finally:
         await db.close()

@@ -77,3 +77,26 @@ async def describe(config: Config, service: Broadcasts, b: Broadcast, *, as_json
     if as_json:
         return json.dumps(data, ensure_ascii=False)
     return "\n".join(f"{key}: {value}" for key, value in data.items())
+
+
+async def campaigns(config: Config, db: Database, args: argparse.Namespace) -> int:
+    """`sansang campaign list|pause|resume`: works on the synced table (the bot syncs at start)."""
+    from datetime import UTC
+
+    from bot.campaigns import Campaigns
+
+    service = Campaigns(db, Broadcasts(db, AreaCatalog.load(config.content_dir / "areas.toml")),
+                        config.tz)
+    if args.campaign_command == "list":
+        now = datetime.now(UTC)
+        for c in await service.all():
+            upcoming = c.next_after(now, config.tz)
+            when = upcoming.strftime("%Y-%m-%dT%H:%M") if upcoming else "-"
+            print(f"{c.key}\t{'paused' if c.paused else 'active'}\t{when}\t{c.name_vi}")
+        return 0
+    if not await service.set_paused(args.key, args.campaign_command == "pause", actor="cli"):
+        print(f"sansang: no campaign {args.key!r} (see: sansang campaign list; the bot syncs "
+              "broadcasts/ at start)", file=sys.stderr)
+        return 1
+    print(f"{args.key}\t{'paused' if args.campaign_command == 'pause' else 'active'}")
+    return 0

@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="as JSON")
     cancel = bc_sub.add_parser("cancel", help="cancel a scheduled (or sending) broadcast")
     cancel.add_argument("id", type=int, metavar="ID")
+    camp = sub.add_parser("campaign", help="seasonal campaigns from broadcasts/")
+    camp_sub = camp.add_subparsers(dest="campaign_command", required=True, metavar="ACTION")
+    camp_sub.add_parser("list", help="<key> TAB <active|paused> TAB <next send, local> TAB <name>")
+    for action in ("pause", "resume"):
+        p = camp_sub.add_parser(action, help=f"{action} a campaign (audited)")
+        p.add_argument("key", metavar="KEY")
     content = sub.add_parser("content", help="the guide library and the ward's data")
     content_sub = content.add_subparsers(dest="content_command", required=True, metavar="ACTION")
     check = content_sub.add_parser(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from bot import campaigns
 from bot.areas import AreaCatalog
 from bot.emergency import WardContacts
 from bot.errors import ContentError
@@ -45,6 +46,14 @@ def check(content: Path) -> tuple[Library, list[Problem]]:
             loader(content / name)
         except ContentError as exc:
             problems.append(Problem(content / name, 1, str(exc)))
+    folder = content.parent / "broadcasts"  # the campaign files beside this content
+    if folder.is_dir():
+        try:
+            areas = AreaCatalog.load(content / "areas.toml")
+            known = {a.id for a in areas.areas} | {g.id for g in areas.groups}
+            campaigns.load(folder, known, set(library.ids()))
+        except ContentError as exc:
+            problems.append(Problem(folder, 1, str(exc)))
     return library, problems
 
 

@@ -22,16 +22,20 @@ class Scheduler:
         self, broadcasts: Broadcasts, *, grace_seconds: int, wake: Callable[[], None],
         on_missed: Callable[[Broadcast], Awaitable[None]] | None = None,
         on_empty: Callable[[Broadcast], Awaitable[None]] | None = None,
+        planner: Callable[[datetime], Awaitable[list[int]]] | None = None,
     ) -> None:
         self.broadcasts = broadcasts
         self.grace = timedelta(seconds=grace_seconds)
         self.wake = wake
         self.on_missed = on_missed
         self.on_empty = on_empty
+        self.planner = planner
 
     async def reconcile(self, now: datetime | None = None) -> list[int]:
         """Start what is due; mark missed what is too late. Returns the ids started."""
         now = (now or datetime.now(UTC)).astimezone(UTC)
+        if self.planner is not None:
+            await self.planner(now)  # campaigns' coming occurrences become broadcasts
         started = []
         for b in await self.broadcasts.due(now):
             if now - b.send_at > self.grace:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.answers import Answers
 from bot.areas import AreaCatalog
 from bot.broadcasts import Broadcasts
+from bot.campaigns import Campaigns
 from bot.config import Config
 from bot.emergency import WardContacts
 from bot.library import Library
@@ -29,6 +30,7 @@ class Services:
     library: Library
     answers: Answers
     broadcasts: Broadcasts
+    campaigns: Campaigns
 
     @classmethod
     async def open(cls, config: Config) -> Services:
@@ -40,8 +42,23 @@ class Services:
         library = Library.load(config.content_dir)
         for problem in library.problems:
             logger.warning("guide left out or incomplete: %s", problem)
+        broadcasts = Broadcasts(db, areas)
         return cls(config, db, areas, contacts, Subscriptions(db, areas), roles, library,
-                   Answers(db, library), Broadcasts(db, areas))
+                   Answers(db, library), broadcasts, Campaigns(db, broadcasts, config.tz))
+
+    async def sync_campaigns(self) -> None:
+        """Campaign files into the table; a broken file is logged and the others still run."""
+        from bot import campaigns
+        from bot.errors import ContentError
+        from bot.paths import data_dir
+
+        known_areas = {a.id for a in self.areas.areas} | {g.id for g in self.areas.groups}
+        try:
+            found = campaigns.load(data_dir("broadcasts"), known_areas, set(self.library.ids()))
+        except ContentError as exc:
+            logger.error("campaign files not loaded: %s", exc)
+            return
+        await self.campaigns.sync(found)
 
     async def close(self) -> None:
         await self.db.close()

@@ -134,8 +134,10 @@ async def start(app: Application) -> None:  # type: ignore[type-arg]
     sender = TelegramSender(delivery_bot, config.paid_broadcast)
     delivery = Delivery(svc.db, svc.broadcasts, sender, rate=config.broadcast_rate,
                         tz=config.tz, reporter=reporter, in_flight=48)
+    await svc.sync_campaigns()
     scheduler = Scheduler(svc.broadcasts, grace_seconds=config.misfire_grace,
-                          wake=delivery.wake, on_missed=reporter.missed, on_empty=reporter.empty)
+                          wake=delivery.wake, on_missed=reporter.missed, on_empty=reporter.empty,
+                          planner=svc.campaigns.plan)
     stop = asyncio.Event()
     app.bot_data.update(delivery=delivery, scheduler=scheduler, delivery_bot=delivery_bot,
                         delivery_stop=stop)

@@ -46,7 +46,9 @@ async def test_staff_walks_through_the_wizard_and_residents_get_it(
     await eventually(delivered)
     summary = await api.wait_message(staff.chat, since=confirmed, contains="đã gửi xong")
     assert "Đã gửi: 2" in summary.params["text"]
-    audit = await svc.db.fetchall("SELECT actor, action FROM audit WHERE action LIKE 'broadcast%'")
+    audit = await svc.db.fetchall(
+        "SELECT actor, action FROM audit WHERE action LIKE 'broadcast%' AND actor != 'campaign'"
+    )
     assert [tuple(a) for a in audit] == [(str(staff.user_id), "broadcast.create")]
 
 
@@ -79,8 +81,6 @@ async def test_scheduled_lists_and_cancels_with_audit(
     from datetime import UTC, datetime, timedelta
 
     svc = bot.bot_data["services"]
-    reply = await staff.say("/scheduled")
-    assert reply["text"] == "Chưa có bản tin nào được hẹn giờ."
     later = datetime.now(UTC) + timedelta(days=1)
     b = await svc.broadcasts.create("Triều cường tuần sau", targets=["lam-son"],
                                     send_at=later, created_by="cli")
@@ -104,3 +104,17 @@ async def test_staff_menus_show_broadcast_commands(
     assert {"broadcast", "scheduled"} <= menu and "staff" not in menu
     default = {c["command"] for c in api.commands({"type": "default"}, "vi")}
     assert "broadcast" not in default
+
+
+async def test_staff_pause_and_resume_a_campaign_from_scheduled(
+    staff: Person, bot: Application  # type: ignore[type-arg]
+) -> None:
+    svc = bot.bot_data["services"]
+    reply = await staff.say("/scheduled")
+    assert "Chiến dịch theo mùa" in reply["text"] and "Mùa mưa bão" in reply["text"]
+    await staff.press("Tạm dừng: Mùa mưa bão")
+    assert "Tiếp tục: Mùa mưa bão" in staff.buttons()
+    paused = {c.key: c.paused for c in await svc.campaigns.all()}
+    assert paused["storm-season"] is True
+    await staff.press("Tiếp tục: Mùa mưa bão")
+    assert {c.key: c.paused for c in await svc.campaigns.all()}["storm-season"] is False

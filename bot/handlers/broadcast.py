@@ -73,6 +73,14 @@ async def on_button(
     if step == "x":  # cancel a scheduled broadcast from /scheduled
         await _cancel(update, context, int(value), row.lang)
         return
+    if step in ("cp", "cr"):  # pause or resume a campaign from /scheduled
+        user = update.effective_user
+        if not await svc.campaigns.set_paused(value, step == "cp", actor=str(user.id if user
+                                                                              else "?")):
+            await answer(update, context, _("This button is no longer valid."))
+            return
+        await scheduled(update, context)
+        return
     if not state and step != "x":
         await answer(update, context, _("This button is no longer valid."))
         return
@@ -264,10 +272,9 @@ async def scheduled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     _ = gettext(row.lang)
     coming = await svc.broadcasts.list(("scheduled", "sending"))
-    if not coming:
-        await show(update, _("No broadcast is scheduled."))
-        return
     lines, rows = ["<b>" + _("Scheduled broadcasts") + "</b>"], []
+    if not coming:
+        lines = [_("No broadcast is scheduled.")]
     for b in reversed(coming):
         when = date_time(b.send_at, row.lang, svc.config.tz)
         target = _("everyone") if b.target_all else ", ".join(
@@ -275,7 +282,21 @@ async def scheduled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lines.append(f"#{b.id} · {html.escape(when)} · {html.escape(target)} · "
                      f"{html.escape(' '.join(b.text_vi.split())[:60])}")
         rows.append([(_("Cancel #{id}").format(id=b.id), callbacks.bc("x", str(b.id)))])
-    await show(update, "\n".join(lines[:40]), buttons(rows[:20]))
+    lines = lines[:30]
+    found = await svc.campaigns.all()
+    if found:
+        lines += ["", "<b>" + _("Seasonal campaigns") + "</b>"]
+    now = datetime.now(UTC)
+    for c in found:
+        upcoming = c.next_after(now, svc.config.tz)
+        state = _("paused") if c.paused else (
+            _("next: {when}").format(when=date_time(upcoming, row.lang, svc.config.tz))
+            if upcoming else "-")
+        lines.append(f"{html.escape(c.name_en if row.lang == 'en' else c.name_vi)} · {state}")
+        label = (_("Resume: {name}") if c.paused else _("Pause: {name}")).format(
+            name=c.name_en if row.lang == "en" else c.name_vi)
+        rows.append([(label, callbacks.bc("cr" if c.paused else "cp", c.key))])
+    await show(update, "\n".join(lines), buttons(rows[:40]) if rows else None)
 
 
 async def _cancel(update: Update, context: ContextTypes.DEFAULT_TYPE, broadcast_id: int,

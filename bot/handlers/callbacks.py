@@ -23,7 +23,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "emergency": re.compile(r"^e$"),
     "broadcast": re.compile(
         r"^b:(all|next|stop|noen|now|later|urgent|normal|ok)$|^b:(t):([a-z0-9_-]{1,32})$"
-        r"|^b:(x):(\d{1,9})$"
+        r"|^b:(x):(\d{1,9})$|^b:(cp|cr):([a-z0-9][a-z0-9-]{0,39})$"
     ),
 }
 
