@@ -32,6 +32,11 @@ GROUP_PER_MINUTE = 20
 BATCH = 500
 
 
+def in_flight_for(rate: float) -> int:
+    """Requests in flight so that ~0.5 s of API latency does not lower the rate."""
+    return max(48, min(512, math.ceil(rate * 0.6) + 4))
+
+
 class Outcome(enum.Enum):
     SENT = "sent"
     BLOCKED = "blocked"  # 403: blocked, kicked, deactivated: never retried
@@ -126,7 +131,7 @@ class Delivery:
         self.night = night or Night()
         self.pacer = Pacer(rate)
         # Enough requests in flight to keep the rate through ~0.5 s of latency.
-        self.limit = asyncio.Semaphore(in_flight or max(8, min(512, math.ceil(rate * 0.6) + 4)))
+        self.limit = asyncio.Semaphore(in_flight or in_flight_for(rate))
         self.progress_every = progress_every
         self.backoff = backoff
         self._wake = asyncio.Event()

@@ -14,10 +14,10 @@ from datetime import timedelta
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application, ContextTypes
-from telegram.request import HTTPXRequest
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.broadcasts import Broadcast, Counts
-from bot.delivery import Delivery, Outcome, SendResult
+from bot.delivery import Delivery, Outcome, SendResult, in_flight_for
 from bot.i18n import date_time, gettext, number
 from bot.scheduling import RECONCILE_SECONDS, Scheduler
 from bot.services import Services
@@ -124,16 +124,17 @@ async def start(app: Application) -> None:  # type: ignore[type-arg]
     """post_init: the broadcast bot, the delivery worker and the schedule reconciler."""
     svc: Services = app.bot_data["services"]
     config = svc.config
+    # Broadcasts get their own Bot and connections (aiohttp: see bot/aiohttp_request.py).
+    in_flight = in_flight_for(config.broadcast_rate)
     delivery_bot = Bot(
         config.token, base_url=config.base_url, base_file_url=config.base_file_url,
-        request=HTTPXRequest(connection_pool_size=64, connect_timeout=10, read_timeout=15,
-                             write_timeout=15, pool_timeout=30),
+        request=AiohttpRequest(connections=in_flight),
     )
     await delivery_bot.initialize()
     reporter = TelegramReporter(app)
     sender = TelegramSender(delivery_bot, config.paid_broadcast)
     delivery = Delivery(svc.db, svc.broadcasts, sender, rate=config.broadcast_rate,
-                        tz=config.tz, reporter=reporter, in_flight=48)
+                        tz=config.tz, reporter=reporter, in_flight=in_flight)
     await svc.sync_campaigns()
     scheduler = Scheduler(svc.broadcasts, grace_seconds=config.misfire_grace,
                           wake=delivery.wake, on_missed=reporter.missed, on_empty=reporter.empty,
