@@ -118,3 +118,30 @@ async def test_staff_pause_and_resume_a_campaign_from_scheduled(
     assert paused["storm-season"] is True
     await staff.press("Tiếp tục: Mùa mưa bão")
     assert {c.key: c.paused for c in await svc.campaigns.all()}["storm-season"] is False
+
+
+async def test_staff_can_broadcast_a_guide_in_both_languages(
+    staff: Person, bot: Application, api: FakeBotAPI  # type: ignore[type-arg]
+) -> None:
+    svc = bot.bot_data["services"]
+    api.add_chat(72001, "private")
+    await ensure(svc.db, 72001, "private", "en", None)
+    await update(svc.db, 72001, area_id="ho-nam", subscribed=1)
+    await staff.say("/broadcast")
+    await staff.press("Khu Hồ Nam")
+    await staff.press("Tiếp ▶")
+    await staff.press("Gửi một hướng dẫn")
+    await staff.press("Nắng nóng")
+    guide = svc.library.for_hazard("heat", "vi")[0]
+    await staff.press(guide.title[:60])
+    await staff.press("Gửi ngay")
+    await staff.press("Khẩn cấp")
+    await staff.press("Xác nhận")
+    english = svc.library.guides[(guide.id, "en")]
+
+    async def delivered() -> bool:
+        last = api.last_message(72001)
+        return bool(last) and last["visible_text"].startswith(english.title)
+
+    await eventually(delivered)
+    assert "**" not in api.last_message(72001)["visible_text"]

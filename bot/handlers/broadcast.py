@@ -7,6 +7,7 @@ re-checks the role, and buttons carry only short whitelisted actions.
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot.handlers import callbacks
 from bot.handlers.access import require
 from bot.handlers.common import answer, buttons, chat_row, services, show
 from bot.i18n import date_time, gettext, number
+from bot.library import HAZARDS
 from bot.roles import Role
 
 STATE = "broadcast_wizard"
@@ -106,7 +108,23 @@ async def on_button(
             await answer(update, context, _("Choose at least one area, or everyone."), True)
             return
         state["await"] = "text_vi"
-        await show(update, _("Now send the message in Vietnamese, as residents should read it."))
+        await show(update, _("Now send the message in Vietnamese, as residents should read it, "
+                             "or send a guide from the library."),
+                   buttons([[(_("📖 Send a guide"), callbacks.bc("guides"))]]))
+    elif step == "guides":
+        state["await"] = None
+        rows = [[(_(label), callbacks.bc("gh", hazard))] for hazard, label in HAZARDS.items()]
+        await show(update, _("Choose a topic:"), buttons(rows))
+    elif step == "gh" and value in HAZARDS:
+        found = svc.library.for_hazard(value, row.lang)
+        rows = [[(g.title[:60], callbacks.bc("g", g.id))] for g in found]
+        await show(update, _("Choose a guide:"), buttons(rows))
+    elif step == "g" and svc.library.get(value, "vi") is not None:
+        vi, en = svc.library.get(value, "vi"), svc.library.guides.get((value, "en"))
+        state["text_vi"] = as_plain_text(vi.title, vi.body)  # type: ignore[union-attr]
+        state["text_en"] = as_plain_text(en.title, en.body) if en else None
+        state["guide"] = value
+        await _ask_time(update, context, row.lang)
     elif step == "noen":
         state["text_en"] = None
         await _ask_time(update, context, row.lang)
@@ -162,6 +180,13 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     raise ApplicationHandlerStop
 
 
+def as_plain_text(title: str, body: str) -> str:
+    """A guide as broadcast text: plain words (broadcasts are sent exactly as written)."""
+    text = re.sub(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)", "", body)
+    text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"\1 (\2)", text)
+    return f"{title}\n\n{text.strip()}"[:3500]
+
+
 def _parse_time(text: str, tz: Any) -> datetime | None:
     now = datetime.now(tz)
     for fmt in ("%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M", "%H:%M"):
@@ -183,11 +208,9 @@ def _parse_time(text: str, tz: Any) -> datetime | None:
 async def _ask_time(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
     _ = gettext(lang)
     _state(context)["await"] = None
-    await update.effective_message.reply_text(  # type: ignore[union-attr]
-        _("When should it go out?"),
-        reply_markup=buttons([[(_("Now"), callbacks.bc("now")),
-                               (_("At a time…"), callbacks.bc("later"))]]),
-    )
+    await _reply(update, _("When should it go out?"),
+                 buttons([[(_("Now"), callbacks.bc("now")),
+                           (_("At a time…"), callbacks.bc("later"))]]))
 
 
 async def _ask_urgency(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
