@@ -107,11 +107,12 @@ async def plain_loop(messages: int) -> dict[str, float]:
         await api.stop()
 
 
-async def main(subscribers: int, loop_messages: int) -> None:
+async def main(subscribers: int, loop_messages: int, rates: list[int]) -> None:
     print(f"fake Bot API: {LATENCY * 1000:.0f} ms latency, Telegram's limits enforced "
           "(30/s, 1,000/s paid, 1/s per chat)")
     results = []
-    for rate, paid in ((25, False), (1000, True)):
+    for rate in rates:
+        paid = rate > 30
         r = await scenario(subscribers, rate, paid)
         results.append(r)
         print(f"broadcast to {subscribers} at {rate}/s{' (paid)' if paid else ''}: "
@@ -131,5 +132,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, default=5000)
     parser.add_argument("--loop-messages", type=int, default=200)
+    parser.add_argument("--rates", type=int, nargs="+", default=[25, 1000],
+                        help="configured rates to measure (above 30: paid broadcasts)")
     args = parser.parse_args()
-    asyncio.run(main(args.subscribers, args.loop_messages))
+    asyncio.run(main(args.subscribers, args.loop_messages, args.rates))

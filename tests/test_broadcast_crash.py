@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot.broadcasts import Broadcasts
-from bot.delivery import in_flight_for
+from bot.delivery import duplicates_bound
 from bot.store import Database
 from bot.store.chats import ensure, update
 from tests.auxil.chat import eventually
@@ -19,7 +19,7 @@ from tests.fakes import FakeBotAPI
 from tests.test_broadcasts import AREAS
 
 RECIPIENTS = 300
-IN_FLIGHT = in_flight_for(150)  # the most a crash can duplicate at this rate
+IN_FLIGHT = duplicates_bound(150)  # the most a crash can duplicate at this rate
 
 
 def env_for(api: FakeBotAPI, db: Path) -> dict[str, str]:
