@@ -46,19 +46,21 @@ class Services:
         return cls(config, db, areas, contacts, Subscriptions(db, areas), roles, library,
                    Answers(db, library), broadcasts, Campaigns(db, broadcasts, config.tz))
 
-    async def sync_campaigns(self) -> None:
-        """Campaign files into the table; a broken file is logged and the others still run."""
+    async def sync_campaigns(self) -> str | None:
+        """Campaign files into the table; on a broken file, keep what was synced before and
+        return the problem (staff are told)."""
         from bot import campaigns
         from bot.errors import ContentError
-        from bot.paths import data_dir
 
         known_areas = {a.id for a in self.areas.areas} | {g.id for g in self.areas.groups}
         try:
-            found = campaigns.load(data_dir("broadcasts"), known_areas, set(self.library.ids()))
+            found = campaigns.load(self.config.content_dir.parent / "broadcasts", known_areas,
+                                   set(self.library.ids()))
         except ContentError as exc:
-            logger.error("campaign files not loaded: %s", exc)
-            return
+            logger.error("campaign files not loaded, the previous ones still run: %s", exc)
+            return str(exc)
         await self.campaigns.sync(found)
+        return None
 
     async def close(self) -> None:
         await self.db.close()

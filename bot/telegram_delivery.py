@@ -98,6 +98,17 @@ class TelegramReporter:
     async def empty(self, broadcast: Broadcast) -> None:
         await self._tell_staff(broadcast, missed=False)
 
+    async def campaign_failed(self, problem: str) -> None:
+        """A campaign file could not be read: staff must know, not just the log."""
+        for chat in sorted({r.user_id for r in await self._svc().roles.list()}):
+            _ = gettext(await self._lang(chat))
+            text = _("The seasonal campaign files could not be read; the campaigns synced "
+                     "before still run. Please ask the operator to fix: {problem}")
+            try:
+                await self.app.bot.send_message(chat, text.format(problem=html.escape(problem)))
+            except Exception:
+                logger.warning("could not tell a staff chat about the campaign files")
+
     async def _tell_staff(self, broadcast: Broadcast, *, missed: bool) -> None:
         svc = self._svc()
         chats = {r.user_id for r in await svc.roles.list()}
@@ -135,7 +146,9 @@ async def start(app: Application) -> None:  # type: ignore[type-arg]
     sender = TelegramSender(delivery_bot, config.paid_broadcast)
     delivery = Delivery(svc.db, svc.broadcasts, sender, rate=config.broadcast_rate,
                         tz=config.tz, reporter=reporter, in_flight=in_flight)
-    await svc.sync_campaigns()
+    problem = await svc.sync_campaigns()
+    if problem is not None:
+        await reporter.campaign_failed(problem)
     scheduler = Scheduler(svc.broadcasts, grace_seconds=config.misfire_grace,
                           wake=delivery.wake, on_missed=reporter.missed, on_empty=reporter.empty,
                           planner=svc.campaigns.plan)

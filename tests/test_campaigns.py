@@ -77,3 +77,28 @@ async def test_plan_creates_each_occurrence_once_and_pause_cancels(tmp_path: Pat
         assert [tuple(a) for a in audit] == [("cli", "campaign.pause"), ("cli", "campaign.resume")]
     finally:
         await db.close()
+
+
+async def test_a_broken_campaign_file_is_told_to_staff_and_the_bot_still_runs(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    from bot.app import build_application, running
+    from tests.conftest import LEAD_ID, TOKEN, make_config
+    from tests.fakes import FakeBotAPI
+
+    shutil.copytree(data_dir("content"), tmp_path / "content")
+    (tmp_path / "broadcasts").mkdir()
+    (tmp_path / "broadcasts" / "bad.toml").write_text('key = "bad"\n', encoding="utf-8")
+    api = FakeBotAPI(token=TOKEN)
+    await api.start()
+    try:
+        api.add_chat(LEAD_ID, "private")
+        config = make_config(api, tmp_path / "db.sqlite3",
+                             SANSANG_CONTENT=str(tmp_path / "content"))
+        async with running(build_application(config), poll_timeout=1):
+            told = await api.wait_message(LEAD_ID, since=0, contains="bad.toml")
+            assert "Không đọc được tệp chiến dịch" in told.params["text"]
+    finally:
+        await api.stop()
