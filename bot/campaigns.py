@@ -22,6 +22,7 @@ from bot.store import Database, utcnow
 
 logger = logging.getLogger(__name__)
 
+STAFF_PREFIX = "staff-"  # weekly broadcasts made in /broadcast: not from files, never synced away
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -41,6 +42,7 @@ class Campaign:
     text_en: str | None
     guide: str | None
     paused: bool = False
+    until: date | None = None  # staff's weekly broadcasts end on a date; files recur yearly
 
     def in_season(self, day: date) -> bool:
         md = (day.month, day.day)
@@ -53,6 +55,8 @@ class Campaign:
         found = []
         day = start.astimezone(tz).date()
         while day <= end.astimezone(tz).date():
+            if self.until is not None and day > self.until:
+                break
             if day.weekday() == self.weekday and self.in_season(day):
                 moment = datetime.combine(day, self.at, tzinfo=tz)
                 if start <= moment <= end:
@@ -132,13 +136,31 @@ class Campaigns:
             async with conn.execute("SELECT key FROM campaigns") as cur:
                 stored = [r[0] for r in await cur.fetchall()]
             for key in stored:
-                if key not in keep:
+                if key not in keep and not key.startswith(STAFF_PREFIX):
                     await conn.execute("DELETE FROM campaigns WHERE key = ?", (key,))
                     await conn.execute(
                         "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
                         "WHERE campaign = ? AND status = 'scheduled'", (now, key),
                     )
                     logger.info("campaign %s removed; its scheduled broadcasts cancelled", key)
+
+    async def add_weekly(self, campaign: Campaign, actor: str) -> Campaign:
+        """A weekly broadcast made by staff: stored like a campaign, audited."""
+        row = await self.db.fetchone("SELECT COUNT(*) FROM campaigns WHERE key LIKE ?",
+                                     (STAFF_PREFIX + "%",))
+        key = f"{STAFF_PREFIX}{(row[0] if row else 0) + 1}-{utcnow()[:10]}"
+        campaign = Campaign(**{**campaign.__dict__, "key": key})
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO campaigns (key, spec, synced_at) VALUES (?, ?, ?)",
+                (key, json.dumps(_spec(campaign), ensure_ascii=False), utcnow()),
+            )
+            await conn.execute(
+                "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+                (utcnow(), actor, "campaign.create", key, json.dumps(_spec(campaign),
+                                                                     ensure_ascii=False)),
+            )
+        return campaign
 
     async def all(self) -> list[Campaign]:
         rows = await self.db.fetchall("SELECT key, paused, spec FROM campaigns ORDER BY key")
@@ -191,7 +213,8 @@ def _spec(c: Campaign) -> dict[str, object]:
             "season_from": list(c.season_from), "season_to": list(c.season_to),
             "weekday": c.weekday, "at": c.at.strftime("%H:%M"),
             "targets": list(c.targets) if c.targets is not None else None,
-            "urgent": c.urgent, "text_vi": c.text_vi, "text_en": c.text_en, "guide": c.guide}
+            "urgent": c.urgent, "text_vi": c.text_vi, "text_en": c.text_en, "guide": c.guide,
+            "until": c.until.isoformat() if c.until else None}
 
 
 def _from_spec(s: dict[str, object], paused: bool) -> Campaign:
@@ -207,5 +230,6 @@ def _from_spec(s: dict[str, object], paused: bool) -> Campaign:
         urgent=bool(s["urgent"]), text_vi=str(s["text_vi"]),
         text_en=str(s["text_en"]) if s["text_en"] else None,
         guide=str(s["guide"]) if s["guide"] else None, paused=paused,
+        until=date.fromisoformat(str(s["until"])) if s.get("until") else None,
     )
 

@@ -145,3 +145,40 @@ async def test_staff_can_broadcast_a_guide_in_both_languages(
 
     await eventually(delivered)
     assert "**" not in api.last_message(72001)["visible_text"]
+
+
+async def test_staff_schedule_a_weekly_broadcast_until_a_day(
+    staff: Person, bot: Application  # type: ignore[type-arg]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    svc = bot.bot_data["services"]
+    tz = svc.config.tz
+    await staff.say("/broadcast")
+    await staff.press("Tất cả người đăng ký")
+    await staff.press("Tiếp ▶")
+    await staff.say("Nhắc khơi thông cống rãnh trước mùa mưa")
+    await staff.press("Bỏ qua tiếng Anh")
+    await staff.press("Hằng tuần…")
+    await staff.press("T4")
+    last = (datetime.now(tz) + timedelta(days=30)).strftime("%d/%m/%Y")
+    reply = await staff.say("bảy giờ")  # junk first
+    assert "07:30 30/11" in reply["text"]
+    await staff.say(f"07:15 {last}")
+    await staff.press("Bình thường")
+    assert any("hằng tuần đến ngày" in m["text"] for m in staff.api.messages(staff.chat))
+    await staff.press("Xác nhận")
+    assert staff.last()["text"] == "Đã lưu bản tin hằng tuần; xem trong /scheduled."
+    weekly = [c for c in await svc.campaigns.all() if c.key.startswith("staff-")]
+    assert len(weekly) == 1 and weekly[0].weekday == 2
+    assert weekly[0].at.strftime("%H:%M") == "07:15"
+    planned = await svc.broadcasts.list(("scheduled",))
+    mine = [b for b in planned if b.campaign == weekly[0].key]
+    assert 1 <= len(mine) <= 2  # the coming 8 days hold one or two Wednesdays
+    local = mine[0].send_at.astimezone(tz)
+    assert local.weekday() == 2 and (local.hour, local.minute) == (7, 15)
+    assert mine[0].send_at > datetime.now(UTC)
+    # Restarting sync of the campaign files keeps staff's weekly broadcast.
+    await svc.sync_campaigns()
+    assert [c.key for c in await svc.campaigns.all() if c.key.startswith("staff-")] == [
+        weekly[0].key]

@@ -131,6 +131,13 @@ async def on_button(
     elif step == "now":
         state["send_at"] = None
         await _ask_urgency(update, context, row.lang)
+    elif step == "weekly":
+        days = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+        await show(update, _("Every week on which day?"),
+                   buttons([[(d, callbacks.bc("wd", str(i))) for i, d in enumerate(days)]]))
+    elif step == "wd" and value in {str(i) for i in range(7)}:
+        state["weekday"], state["await"] = int(value), "weekly"
+        await show(update, _("Send the time and the last day, local time, like: 07:30 30/11"))
     elif step == "later":
         state["await"] = "time"
         await show(update, _("Send the time as HH:MM (today, or tomorrow if it has passed) or "
@@ -170,6 +177,13 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             )
         else:
             await _ask_time(update, context, row.lang)
+    elif waiting == "weekly":
+        parsed = _parse_weekly(text, services(context).config.tz)
+        if parsed is None:
+            await message.reply_text(_("Please send a time and a last day like 07:30 30/11."))
+            raise ApplicationHandlerStop
+        state["weekly"], state["await"], state["send_at"] = parsed, None, None
+        await _ask_urgency(update, context, row.lang)
     elif waiting == "time":
         when = _parse_time(text, services(context).config.tz)
         if when is None:
@@ -185,6 +199,24 @@ def as_plain_text(title: str, body: str) -> str:
     text = re.sub(r"\*\*|__|(?<!\w)[*_](?=\S)|(?<=\S)[*_](?!\w)", "", body)
     text = re.sub(r"\[([^\]]+)\]\((https?://[^)\s]+)\)", r"\1 (\2)", text)
     return f"{title}\n\n{text.strip()}"[:3500]
+
+
+def _parse_weekly(text: str, tz: Any) -> tuple[str, str] | None:
+    """'07:30 30/11' → ('07:30', '2026-11-30'): the weekly time and the last day (future)."""
+    m = re.fullmatch(r"(\d{1,2}):(\d{2})\s+(\d{1,2})/(\d{1,2})(?:/(\d{4}))?", text.strip())
+    if not m:
+        return None
+    hour, minute, day, month = (int(m.group(i)) for i in range(1, 5))
+    today = datetime.now(tz).date()
+    try:
+        until = datetime(int(m.group(5) or today.year), month, day).date()  # noqa: DTZ001
+        if until < today and not m.group(5):
+            until = until.replace(year=today.year + 1)
+        at = f"{hour:02d}:{minute:02d}"
+        datetime.strptime(at, "%H:%M")  # noqa: DTZ007 - validates only
+    except ValueError:
+        return None
+    return (at, until.isoformat()) if until >= today else None
 
 
 def _parse_time(text: str, tz: Any) -> datetime | None:
@@ -210,7 +242,8 @@ async def _ask_time(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: st
     _state(context)["await"] = None
     await _reply(update, _("When should it go out?"),
                  buttons([[(_("Now"), callbacks.bc("now")),
-                           (_("At a time…"), callbacks.bc("later"))]]))
+                           (_("At a time…"), callbacks.bc("later")),
+                           (_("Every week…"), callbacks.bc("weekly"))]]))
 
 
 async def _ask_urgency(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
@@ -241,9 +274,19 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
     when = (datetime.fromisoformat(state["send_at"]) if state.get("send_at")
             else datetime.now(UTC))
     tz = svc.config.tz
+    weekly = _weekly_campaign(state, tz) if state.get("weekly") else None
+    if weekly is not None:
+        first = weekly.next_after(datetime.now(UTC), tz)
+        if first is None:
+            await show(update, _("Please send a time and a last day like 07:30 30/11."))
+            return
+        when_text = _("every week until {day}; next: {when}").format(
+            day=state["weekly"][1], when=date_time(first, lang, tz))
+    else:
+        when_text = _("now") if not state.get("send_at") else date_time(when, lang, tz)
     summary = _("Recipients now: {n}. Sends: {when} ({tz}). {urgency}").format(
         n=number(recipients, lang),
-        when=_("now") if not state.get("send_at") else date_time(when, lang, tz),
+        when=when_text,
         tz=svc.config.timezone,
         urgency=_("Urgent.") if state.get("urgent") else _("Normal."),
     )
@@ -269,6 +312,14 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
     if not state.get("text_vi") or user is None:
         await show(update, _("This button is no longer valid."))
         return
+    if state.get("weekly"):
+        await svc.campaigns.add_weekly(_weekly_campaign(state, svc.config.tz),
+                                       actor=str(user.id))
+        await show(update, _("Weekly broadcast saved; it is listed in /scheduled."))
+        scheduler = context.application.bot_data.get("scheduler")
+        if scheduler is not None:
+            await scheduler.reconcile()
+        return
     try:
         b = await svc.broadcasts.create(
             state["text_vi"], text_en=state.get("text_en"),
@@ -285,6 +336,23 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
     scheduler = context.application.bot_data.get("scheduler")
     if scheduler is not None:
         await scheduler.reconcile()
+
+
+def _weekly_campaign(state: dict[str, Any], tz: Any) -> Any:
+    from bot.campaigns import STAFF_PREFIX, Campaign
+
+    at, until = state["weekly"]
+    hour, minute = (int(x) for x in at.split(":"))
+    today = datetime.now(tz).date()
+    last = datetime.fromisoformat(until).date()
+    return Campaign(
+        key=STAFF_PREFIX + "new", name_vi=state["text_vi"][:40], name_en=state["text_vi"][:40],
+        season_from=(1, 1), season_to=(12, 31), weekday=int(state["weekday"]),
+        at=datetime.min.time().replace(hour=hour, minute=minute),
+        targets=None if state.get("all") else tuple(state.get("targets", [])),
+        urgent=bool(state.get("urgent")), text_vi=state["text_vi"], text_en=state.get("text_en"),
+        guide=state.get("guide"), until=last if last >= today else today,
+    )
 
 
 async def scheduled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -22,8 +22,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "guide": re.compile(r"^g:v:([a-z0-9][a-z0-9-]{0,39})$"),
     "emergency": re.compile(r"^e$"),
     "broadcast": re.compile(
-        r"^b:(all|next|stop|noen|now|later|urgent|normal|ok|guides)$"
-        r"|^b:(t|gh|g):([a-z0-9_-]{1,40})$"
+        r"^b:(all|next|stop|noen|now|later|weekly|urgent|normal|ok|guides)$"
+        r"|^b:(t|gh|g|wd):([a-z0-9_-]{1,40})$"
         r"|^b:(x):(\d{1,9})$|^b:(cp|cr):([a-z0-9][a-z0-9-]{0,39})$"
     ),
 }
