@@ -37,15 +37,6 @@ CHAT = 4242
 GROUP = -4001
 
 
-@pytest_asyncio.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    fake = FakeBotAPI(token=TOKEN)
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
 
 @pytest_asyncio.fixture
 async def tg(api: FakeBotAPI) -> AsyncIterator[Bot]:

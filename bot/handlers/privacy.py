@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes
 from bot.handlers import callbacks
 from bot.handlers.common import answer, buttons, is_group_admin, services, show
 from bot.i18n import date_time, gettext, guess_lang
+from bot.store.chats import ChatRow
 
 
 def _lang(update: Update, stored: str | None) -> str:
@@ -20,14 +21,18 @@ def _lang(update: Update, stored: str | None) -> str:
     return guess_lang(user.language_code if user else None)
 
 
+async def _stored(update: Update, context: ContextTypes.DEFAULT_TYPE
+                  ) -> tuple[ChatRow | None, str]:
+    """The chat's stored row (None: nothing stored, and nothing created by asking) and language."""
+    chat = update.effective_chat
+    row = await services(context).subscriptions.get(chat.id) if chat else None
+    return row, _lang(update, row.lang if row else None)
+
+
 async def mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/mydata: everything stored about this chat, in words."""
     svc = services(context)
-    chat = update.effective_chat
-    if chat is None:
-        return
-    row = await svc.subscriptions.get(chat.id)
-    lang = _lang(update, row.lang if row else None)
+    row, lang = await _stored(update, context)
     _ = gettext(lang)
     if row is None:
         await show(update, _("Sẵn sàng stores nothing about this chat."))
@@ -61,12 +66,8 @@ async def mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/forget: ask for confirmation before deleting."""
-    svc = services(context)
-    chat = update.effective_chat
-    if chat is None:
-        return
-    row = await svc.subscriptions.get(chat.id)
-    _ = gettext(_lang(update, row.lang if row else None))
+    row, lang = await _stored(update, context)
+    _ = gettext(lang)
     if row is None:
         await show(update, _("Sẵn sàng stores nothing about this chat."))
         return
