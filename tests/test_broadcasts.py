@@ -228,3 +228,25 @@ async def test_urgent_goes_first_and_night_is_silent_unless_urgent(
     silent = {c.params["text"]: c.params.get("disable_notification")
               for c in api.calls[mark:] if c.method == "sendMessage"}
     assert silent["khẩn"] in (None, False) and silent["thường"] is True
+
+
+async def test_one_chat_gets_at_most_one_message_a_second_without_a_429(
+    api: FakeBotAPI, delivery_parts: tuple[Database, Broadcasts, Bot]
+) -> None:
+    db, service, tg = delivery_parts
+    api.enforce_limits = True  # the fake answers 429 if we break Telegram's limits
+    await subscribe(db, api, -7001, "ho-nam", kind="group")
+    for i in range(6):
+        b = await service.create(f"tin {i}", targets=["ho-nam"], created_by="cli")
+        await service.start(b.id)
+    delivery = Delivery(db, service, TelegramSender(tg, paid=False), rate=25, tz=UTC)
+    started = asyncio.get_running_loop().time()
+    for _ in range(15):  # about 3 seconds, bounded
+        await delivery.step()
+        await asyncio.sleep(0.2)
+    await delivery.drain()
+    elapsed = asyncio.get_running_loop().time() - started
+    assert 2 <= sends(api)[-7001] <= int(elapsed) + 1
+    assert api.stats["429"] == 0
+    pending = await db.fetchone("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+    assert pending is not None and pending[0] == 6 - sends(api)[-7001]  # postponed, not lost
