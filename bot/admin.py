@@ -31,6 +31,8 @@ async def dispatch(args: argparse.Namespace) -> int:
             from bot import broadcast_cli
 
             return await broadcast_cli.dispatch(config, db, args)
+        if args.command == "export":
+            return await export(config, db, args)
         if args.command == "campaign":
             from bot import broadcast_cli
 
@@ -86,4 +88,24 @@ async def staff(db: Database, args: argparse.Namespace) -> int:
         return 0
     for r in await roles.list():
         print(f"{r.user_id}\t{r.role}\t{r.source}\t{r.added_at}")
+    return 0
+
+
+async def export(config: Config, db: Database, args: argparse.Namespace) -> int:
+    from bot import export as exporter
+    from bot import stats
+
+    try:
+        period = stats.Period.parse(from_=args.from_, to=args.to, month=args.month,
+                                    quarter=args.quarter, year=args.year)
+    except ValueError as exc:
+        print(f"sansang: {exc}", file=sys.stderr)
+        return 2
+    if args.format != "csv":
+        print(f"sansang: --format {args.format} is not available yet; use --format csv",
+              file=sys.stderr)
+        return 2
+    report = await stats.report(db, AreaCatalog.load(config.content_dir / "areas.toml"), period,
+                                config.tz)
+    print(exporter.write(report, args.format, Path(args.out)))
     return 0

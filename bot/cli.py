@@ -72,6 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     for action in ("pause", "resume"):
         p = camp_sub.add_parser(action, help=f"{action} a campaign (audited)")
         p.add_argument("key", metavar="KEY")
+    export = sub.add_parser("export", help="the outreach report for a period (aggregates only)")
+    period = export.add_mutually_exclusive_group(required=True)
+    period.add_argument("--from", dest="from_", metavar="YYYY-MM-DD", help="first day (with --to)")
+    period.add_argument("--month", metavar="YYYY-MM")
+    period.add_argument("--quarter", metavar="YYYY-Qn")
+    period.add_argument("--year", metavar="YYYY")
+    export.add_argument("--to", metavar="YYYY-MM-DD", help="last day (with --from)")
+    export.add_argument("--format", choices=("csv", "xlsx", "geojson"), required=True)
+    export.add_argument("--out", required=True, metavar="PATH")
     content = sub.add_parser("content", help="the guide library and the ward's data")
     content_sub = content.add_subparsers(dest="content_command", required=True, metavar="ACTION")
     check = content_sub.add_parser(

@@ -144,7 +144,7 @@ def test_every_command_has_help_and_a_line_in_the_readme() -> None:
         ("run",), ("shell",), ("db", "migrate"), ("areas",), ("staff", "add"),
         ("staff", "remove"), ("staff", "list"), ("content", "check"), ("broadcast", "create"),
         ("broadcast", "list"), ("broadcast", "show"), ("broadcast", "cancel"),
-        ("campaign", "list"), ("campaign", "pause"), ("campaign", "resume"),
+        ("campaign", "list"), ("campaign", "pause"), ("campaign", "resume"), ("export",),
     ]
     sub = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert set(sub) == {c[0] for c in commands}

@@ -1,0 +1,189 @@
+"""Outreach statistics for a period, per area and in total, from the anonymous outreach log.
+
+Everything is counted from `events`, which never holds a chat id, so the figures stay right after
+a resident's /forget and no export can name anyone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.areas import AreaCatalog
+from bot.store import Database
+
+NO_AREA = ""  # events with no area (a chat that never chose one)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # inclusive, local
+    end: date  # inclusive, local
+
+    @classmethod
+    def parse(cls, *, from_: str | None = None, to: str | None = None, month: str | None = None,
+              quarter: str | None = None, year: str | None = None) -> Period:
+        """One of: from/to (YYYY-MM-DD), month (YYYY-MM), quarter (YYYY-Qn), year (YYYY)."""
+        if month:
+            m = re.fullmatch(r"(\d{4})-(\d{2})", month)
+            if not m or not 1 <= int(m.group(2)) <= 12:
+                raise ValueError(f"--month {month!r}: use YYYY-MM, e.g. 2026-10")
+            first = date(int(m.group(1)), int(m.group(2)), 1)
+            return cls(first, _month_end(first))
+        if quarter:
+            m = re.fullmatch(r"(\d{4})-Q([1-4])", quarter.upper())
+            if not m:
+                raise ValueError(f"--quarter {quarter!r}: use YYYY-Qn, e.g. 2026-Q3")
+            first = date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
+            return cls(first, _month_end(date(first.year, first.month + 2, 1)))
+        if year:
+            if not re.fullmatch(r"\d{4}", year):
+                raise ValueError(f"--year {year!r}: use YYYY, e.g. 2026")
+            return cls(date(int(year), 1, 1), date(int(year), 12, 31))
+        if from_ and to:
+            try:
+                start, end = date.fromisoformat(from_), date.fromisoformat(to)
+            except ValueError:
+                raise ValueError("--from and --to are dates like 2026-10-01") from None
+            if end < start:
+                raise ValueError("--to is before --from")
+            return cls(start, end)
+        raise ValueError("give --from and --to, or --month, --quarter or --year")
+
+    def utc_bounds(self, tz: ZoneInfo) -> tuple[str, str]:
+        start = datetime.combine(self.start, time(0), tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+        return start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
+
+    def months(self) -> list[str]:
+        out, day = [], self.start.replace(day=1)
+        while day <= self.end:
+            out.append(day.strftime("%Y-%m"))
+            day = _month_end(day) + timedelta(days=1)
+        return out
+
+
+def _month_end(first: date) -> date:
+    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+@dataclass
+class AreaFigures:
+    area_id: str
+    area_name: str
+    households_active: int = 0
+    groups_active: int = 0
+    subscribers_new: int = 0
+    unsubscribed: int = 0
+    blocked: int = 0
+    broadcasts: int = 0
+    messages_sent: int = 0
+    messages_failed: int = 0
+    messages_blocked: int = 0
+    guide_views: int = 0
+    searches: int = 0
+    answered: int = 0
+
+    @property
+    def subscribers_active(self) -> int:
+        return self.households_active + self.groups_active
+
+    def add(self, other: AreaFigures) -> None:
+        for name in self.__dataclass_fields__:
+            if name not in ("area_id", "area_name"):
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Report:
+    period: Period
+    areas: list[AreaFigures]
+    total: AreaFigures
+    by_month: dict[str, AreaFigures]
+    views_by_hazard: Counter[str]
+    unanswered: list[tuple[str, int]]
+    broadcasts: list[dict[str, object]] = field(default_factory=list)
+
+
+# event kind → (figure, sign) for the running subscriber count
+ACTIVE_CHANGE = {"subscribe": 1, "unsubscribe": -1, "blocked": -1, "unblocked": 1}
+IN_PERIOD = {
+    "subscribe": "subscribers_new", "unsubscribe": "unsubscribed", "blocked": "blocked",
+    "delivery_sent": "messages_sent", "delivery_failed": "messages_failed",
+    "delivery_blocked": "messages_blocked", "guide_view": "guide_views",
+    "question": "searches",
+}
+
+
+async def report(db: Database, areas: AreaCatalog, period: Period, tz: ZoneInfo,
+                 top_unanswered: int = 20) -> Report:
+    start, end = period.utc_bounds(tz)
+    names = {a.id: a.name_vi for a in areas.areas}
+    per_area: dict[str, AreaFigures] = {a.id: AreaFigures(a.id, a.name_vi) for a in areas.areas}
+
+    def figures(area_id: str | None) -> AreaFigures:
+        key = area_id or NO_AREA
+        if key not in per_area:
+            per_area[key] = AreaFigures(key, names.get(key, key or "(chưa chọn khu)"))
+        return per_area[key]
+
+    # Active at the period's end: every change of subscription up to then.
+    rows = await db.fetchall(
+        "SELECT area_id, chat_kind, kind, COUNT(*) AS n FROM events WHERE at < ? "
+        "AND kind IN ('subscribe', 'unsubscribe', 'blocked', 'unblocked') "
+        "GROUP BY area_id, chat_kind, kind", (end,),
+    )
+    for r in rows:
+        f = figures(r["area_id"])
+        delta = ACTIVE_CHANGE[r["kind"]] * r["n"]
+        if r["chat_kind"] == "group":
+            f.groups_active += delta
+        else:
+            f.households_active += delta
+    # Counts within the period, per area and per month.
+    by_month = {m: AreaFigures("", m) for m in period.months()}
+    rows = await db.fetchall(
+        "SELECT area_id, kind, substr(at, 1, 19) AS at, guide_id, detail FROM events "
+        "WHERE at >= ? AND at < ? AND kind IN ('subscribe', 'unsubscribe', 'blocked', "
+        "'delivery_sent', 'delivery_failed', 'delivery_blocked', 'guide_view', 'question', "
+        "'broadcast')", (start, end),
+    )
+    views: Counter[str] = Counter()
+    unanswered: Counter[str] = Counter()
+    broadcast_rows: list[dict[str, object]] = []
+    for r in rows:
+        month = datetime.fromisoformat(r["at"]).replace(tzinfo=UTC).astimezone(tz).strftime(
+            "%Y-%m")
+        kind = r["kind"]
+        if kind == "broadcast":
+            targets = (r["area_id"] or "").split(",") if r["area_id"] else list(names)
+            for area_id in targets:
+                figures(area_id).broadcasts += 1
+            if month in by_month:
+                by_month[month].broadcasts += 1
+            broadcast_rows.append({"at": r["at"], "detail": r["detail"],
+                                   "target": r["area_id"] or "all"})
+            continue
+        name = IN_PERIOD[kind]
+        for f in (figures(r["area_id"]), by_month.get(month)):
+            if f is not None:
+                setattr(f, name, getattr(f, name) + 1)
+                if kind == "question" and r["guide_id"]:
+                    f.answered += 1
+        if kind == "guide_view":
+            views[(r["detail"] or "general:").split(":")[0]] += 1
+        if kind == "question" and not r["guide_id"] and r["detail"]:
+            unanswered[" ".join(r["detail"].lower().split())] += 1
+    ordered = [per_area[a.id] for a in areas.areas] + [
+        f for k, f in sorted(per_area.items()) if k not in names]
+    total = AreaFigures("TOTAL", "Tổng cộng")
+    for f in ordered:
+        total.add(f)
+    total.broadcasts = len(broadcast_rows)  # a broadcast to several areas counts once in total
+    return Report(period, ordered, total, by_month, views,
+                  unanswered.most_common(top_unanswered), broadcast_rows)
+

@@ -1,0 +1,101 @@
+"""The outreach export, from a history built through the real bot; aggregates only."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from telegram.ext import Application
+
+from bot.store.chats import get as get_chat
+from tests.auxil.chat import Person, eventually
+from tests.fakes import FakeBotAPI
+
+
+def export(
+    db: Path, out: Path, *period: str, fmt: str = "csv"
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANSANG_", "TELEGRAM_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "export", *period, "--format", fmt, "--out", str(out)],
+        capture_output=True, text=True, timeout=60, env=env | {"SANSANG_DB": str(db)},
+        check=False,
+    )
+
+
+async def test_export_counts_a_known_history_and_names_nobody(
+    bot: Application, api: FakeBotAPI, db_path: Path, tmp_path: Path  # type: ignore[type-arg]
+) -> None:
+    svc = bot.bot_data["services"]
+    people = [Person(api, 8100 + i, first_name=f"Nguyễn Văn Tên{i}") for i in range(5)]
+    for p in people:
+        api.add_chat(p.user_id, "private", first_name=p.first_name)
+    for p in people[:4]:
+        await p.say("/start an-bien")
+    await people[4].say("/start ho-nam")
+    await people[0].say("/unsubscribe")
+    await people[1].say("/forget")
+    await people[1].press("Đồng ý xóa")
+    await people[2].say("ngập lụt")  # answered
+    await people[2].say("xe buýt qwerty mấy giờ")  # unanswered
+    await people[3].say("/guides")
+    await people[3].press("Nắng nóng")
+    api.block(people[3].user_id)
+    b = await svc.broadcasts.create("Cảnh báo", targets=["an-bien"], created_by="cli")
+    await bot.bot_data["scheduler"].reconcile()
+
+    async def done() -> bool:
+        return (await svc.broadcasts.get(b.id)).status == "done"
+
+    await eventually(done)
+    await bot.bot_data["delivery"].flush()
+    assert await get_chat(svc.db, people[1].user_id) is None  # forgotten
+
+    month = datetime.now(svc.config.tz).strftime("%Y-%m")
+    out = tmp_path / "report.csv"
+    result = export(db_path, out, "--month", month)
+    assert result.returncode == 0, result.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads Vietnamese right
+    rows = {r["area_id"]: r for r in csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))}
+    an_bien, ho_nam, total = rows["an-bien"], rows["ho-nam"], rows["TOTAL"]
+    assert an_bien["area_name"] == "Khu An Biên"
+    # 4 subscribed in An Biên; one unsubscribed, one forgot, one blocked the bot: 1 active.
+    assert int(an_bien["subscribers_new"]) == 4
+    assert int(an_bien["unsubscribed"]) == 2  # /unsubscribe and /forget
+    assert int(an_bien["blocked"]) == 1
+    assert int(an_bien["subscribers_active"]) == 1
+    assert int(ho_nam["subscribers_active"]) == 1
+    assert int(an_bien["broadcasts"]) == 1 and int(ho_nam["broadcasts"]) == 0
+    assert (int(an_bien["messages_sent"]), int(an_bien["messages_blocked"])) == (1, 1)
+    assert int(an_bien["searches"]) == 2 and int(an_bien["searches_answered"]) == 1
+    assert int(an_bien["guide_views"]) == 1  # the answered question's guide; /guides menu below
+    assert int(total["subscribers_active"]) == 2 and int(total["broadcasts"]) == 1
+    text = raw.decode("utf-8-sig")
+    for p in people:
+        assert str(p.user_id) not in text and p.first_name not in text
+
+
+def test_bad_periods_and_formats_are_refused(tmp_path: Path) -> None:
+    db = tmp_path / "x.sqlite3"
+    for period in (["--month", "2026-13"], ["--quarter", "2026-Q5"], ["--year", "26"],
+                   ["--from", "2026-10-05", "--to", "2026-10-01"], ["--from", "2026-10-01"]):
+        result = export(db, tmp_path / "o.csv", *period)
+        assert result.returncode == 2, period
+        assert "sansang:" in result.stderr or "usage:" in result.stderr
+    result = export(db, tmp_path / "o.xlsx", "--year", "2026", fmt="xlsx")
+    assert result.returncode == 2 and "not available yet" in result.stderr
+
+
+def test_quarter_and_year_cover_their_months() -> None:
+    from bot.stats import Period
+
+    assert Period.parse(quarter="2026-Q3").months() == ["2026-07", "2026-08", "2026-09"]
+    assert len(Period.parse(year="2026").months()) == 12
+    p = Period.parse(month="2026-02")
+    assert (p.start.isoformat(), p.end.isoformat()) == ("2026-02-01", "2026-02-28")
