@@ -101,8 +101,8 @@ async def export(config: Config, db: Database, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"sansang: {exc}", file=sys.stderr)
         return 2
-    if args.format != "csv":
-        print(f"sansang: --format {args.format} is not available yet; use --format csv",
+    if args.format == "geojson":
+        print("sansang: --format geojson (flood reports) is not available yet; use csv or xlsx",
               file=sys.stderr)
         return 2
     report = await stats.report(db, AreaCatalog.load(config.content_dir / "areas.toml"), period,

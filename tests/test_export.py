@@ -32,7 +32,7 @@ async def test_export_counts_a_known_history_and_names_nobody(
     bot: Application, api: FakeBotAPI, db_path: Path, tmp_path: Path  # type: ignore[type-arg]
 ) -> None:
     svc = bot.bot_data["services"]
-    people = [Person(api, 8100 + i, first_name=f"Nguyễn Văn Tên{i}") for i in range(5)]
+    people = [Person(api, 781234560 + i, first_name=f"Nguyễn Văn Tên{i}") for i in range(5)]
     for p in people:
         api.add_chat(p.user_id, "private", first_name=p.first_name)
     for p in people[:4]:
@@ -80,6 +80,32 @@ async def test_export_counts_a_known_history_and_names_nobody(
     for p in people:
         assert str(p.user_id) not in text and p.first_name not in text
 
+    # The workbook says the same, read back with openpyxl; it names nobody either.
+    import openpyxl
+
+    book_path = tmp_path / "report.xlsx"
+    result = export(db_path, book_path, "--month", month, fmt="xlsx")
+    assert result.returncode == 0, result.stderr
+    book = openpyxl.load_workbook(book_path)
+    assert book.sheetnames == ["Tổng hợp", "Theo khu", "Theo tháng", "Theo loại thiên tai",
+                               "Bản tin", "Câu hỏi chưa có hướng dẫn"]
+    summary = book["Tổng hợp"]
+    assert "Phường Lê Chân" in summary["A1"].value and "Kỳ báo cáo" in summary["A2"].value
+    figures = {summary.cell(r, 1).value: summary.cell(r, 2).value for r in range(4, 20)}
+    assert figures["Người, nhóm đang nhận cảnh báo (cuối kỳ)"] == 2
+    assert figures["Tin nhắn đã gửi"] == 1 and figures["Câu hỏi của người dân"] == 2
+    by_area = {r[0]: r for r in book["Theo khu"].iter_rows(min_row=2, values_only=True)}
+    assert by_area["an-bien"][2] == 1 and by_area["TOTAL"][8] == 1
+    assert [r for r in book["Câu hỏi chưa có hướng dẫn"].iter_rows(min_row=2, values_only=True)
+            ] == [("xe buýt qwerty mấy giờ", 1)]
+    assert book["Theo tháng"]._charts and book["Theo loại thiên tai"]._charts
+    import zipfile
+
+    with zipfile.ZipFile(book_path) as z:
+        everything = " ".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    for p in people:
+        assert str(p.user_id) not in everything and p.first_name not in everything
+
 
 def test_bad_periods_and_formats_are_refused(tmp_path: Path) -> None:
     db = tmp_path / "x.sqlite3"
@@ -88,7 +114,7 @@ def test_bad_periods_and_formats_are_refused(tmp_path: Path) -> None:
         result = export(db, tmp_path / "o.csv", *period)
         assert result.returncode == 2, period
         assert "sansang:" in result.stderr or "usage:" in result.stderr
-    result = export(db, tmp_path / "o.xlsx", "--year", "2026", fmt="xlsx")
+    result = export(db, tmp_path / "o.json", "--year", "2026", fmt="geojson")
     assert result.returncode == 2 and "not available yet" in result.stderr
 
 
