@@ -35,6 +35,7 @@ from bot.handlers import (
     menus,
     onboarding,
     privacy,
+    reports,
     staff,
 )
 from bot.services import Services
@@ -85,6 +86,9 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
     # Ward staff: the role is checked inside, on every call and every button.
     app.add_handler(CommandHandler("broadcast", broadcast.start, filters=msg))
     app.add_handler(CommandHandler("scheduled", broadcast.scheduled, filters=msg))
+    app.add_handler(CommandHandler("stats", reports.stats_command, filters=msg))
+    # Lead office: the outreach workbook.
+    app.add_handler(CommandHandler("export", reports.export_command, filters=msg))
     # Group -1: text a staff member types while /broadcast waits for it (stops the question).
     app.add_handler(
         MessageHandler(msg & private & filters.TEXT & ~filters.COMMAND, broadcast.typed),

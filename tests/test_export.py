@@ -125,3 +125,46 @@ def test_quarter_and_year_cover_their_months() -> None:
     assert len(Period.parse(year="2026").months()) == 12
     p = Period.parse(month="2026-02")
     assert (p.start.isoformat(), p.end.isoformat()) == ("2026-02-01", "2026-02-28")
+
+
+async def test_lead_export_returns_the_workbook_and_others_are_refused(
+    lead: Person, staff: Person, resident: Person, bot: Application,  # type: ignore[type-arg]
+    api: FakeBotAPI, tmp_path: Path,
+) -> None:
+    import openpyxl
+
+    from bot.handlers import callbacks
+
+    await resident.say("/start an-bien")
+    await staff.say("/start")  # a keyboard of their own to forge presses on
+    reply = await lead.say("/export")
+    assert reply["text"] == "Xuất báo cáo kỳ nào?"
+    mark = api.mark()
+    await lead.press("Tháng này")
+    sent = await api.wait_for(lambda c: c.method == "sendDocument" and c.status == 200,
+                              since=mark)
+    assert "Kết quả truyền thông" in sent.params["caption"]
+    document = api.documents(lead.chat)[-1]
+    path = tmp_path / "got.xlsx"
+    path.write_bytes(document["data"])
+    book = openpyxl.load_workbook(path)
+    assert book["Tổng hợp"]["B4"].value == 1  # the one resident receiving warnings
+
+    await resident.say("/start")
+    for person in (staff, resident):
+        reply = await person.say("/export")
+        assert reply["text"] == "Xin lỗi, chức năng này chỉ dành cho cơ quan chủ trì."
+        answer = await person.press_data(callbacks.export("ty"))
+        assert answer.params["text"] == "Xin lỗi, chức năng này chỉ dành cho cơ quan chủ trì."
+    assert len(api.documents(staff.chat)) == 0 and len(api.documents(resident.chat)) == 0
+
+
+async def test_staff_stats_in_numbers_and_residents_refused(
+    staff: Person, resident: Person, bot: Application  # type: ignore[type-arg]
+) -> None:
+    await resident.say("/start an-bien")
+    text = (await staff.say("/stats"))["text"]
+    assert "Kết quả truyền thông tháng này" in text
+    assert "Đang nhận cảnh báo: 1 (1 hộ gia đình, 0 nhóm)" in text
+    reply = await resident.say("/stats")
+    assert reply["text"] == "Xin lỗi, chức năng này chỉ dành cho cán bộ phường."

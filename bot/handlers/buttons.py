@@ -7,7 +7,7 @@ import logging
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.handlers import broadcast, callbacks, guides, onboarding, privacy, staff
+from bot.handlers import broadcast, callbacks, guides, onboarding, privacy, reports, staff
 from bot.handlers.common import answer
 from bot.handlers.fallback import stale_button
 
@@ -34,6 +34,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await privacy.confirm_forget(update, context, action.args[0] == "y")
         elif action.name in ("guides_menu", "guides_hazard", "guide", "emergency"):
             await guides.on_button(update, context, action.name, action.args)
+        elif action.name == "export":
+            await reports.on_button(update, context, action.args[0])
         elif action.name == "broadcast":
             await broadcast.on_button(update, context, action.args)
         elif action.name.startswith("staff_"):

@@ -21,6 +21,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "guides_hazard": re.compile(r"^g:h:([a-z]{1,16})$"),
     "guide": re.compile(r"^g:v:([a-z0-9][a-z0-9-]{0,39})$"),
     "emergency": re.compile(r"^e$"),
+    "export": re.compile(r"^x:(tm|lm|tq|ty|ly)$"),
     "broadcast": re.compile(
         r"^b:(all|next|stop|noen|now|later|weekly|urgent|normal|ok|guides)$"
         r"|^b:(t|gh|g|wd):([a-z0-9_-]{1,40})$"
@@ -44,6 +45,10 @@ def parse(data: str | None) -> Action | None:
         if m:
             return Action(name, tuple(g for g in m.groups() if g is not None))
     return None
+
+
+def export(period: str) -> str:
+    return f"x:{period}"
 
 
 def bc(step: str, value: str = "") -> str:
