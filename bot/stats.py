@@ -144,40 +144,52 @@ async def report(db: Database, areas: AreaCatalog, period: Period, tz: ZoneInfo,
             f.groups_active += delta
         else:
             f.households_active += delta
-    # Counts within the period, per area and per month.
+    # Counts within the period, per area and per month, aggregated by SQLite (a year of a busy
+    # ward is a million rows). Months are local: the zone's offset at the period's start (the
+    # ward's zone, Asia/Ho_Chi_Minh, has no daylight saving).
+    offset = datetime.combine(period.start, time(12), tzinfo=tz).utcoffset() or timedelta()
+    shift = f"{int(offset.total_seconds() // 60):+d} minutes"
     by_month = {m: AreaFigures("", m) for m in period.months()}
     rows = await db.fetchall(
-        "SELECT area_id, kind, substr(at, 1, 19) AS at, guide_id, detail FROM events "
+        "SELECT area_id, kind, strftime('%Y-%m', substr(at, 1, 19), ?) AS month, "
+        "guide_id IS NOT NULL AS answered, COUNT(*) AS n FROM events "
         "WHERE at >= ? AND at < ? AND kind IN ('subscribe', 'unsubscribe', 'blocked', "
-        "'delivery_sent', 'delivery_failed', 'delivery_blocked', 'guide_view', 'question', "
-        "'broadcast')", (start, end),
+        "'delivery_sent', 'delivery_failed', 'delivery_blocked', 'guide_view', 'question') "
+        "GROUP BY 1, 2, 3, 4", (shift, start, end),
     )
-    views: Counter[str] = Counter()
-    unanswered: Counter[str] = Counter()
-    broadcast_rows: list[dict[str, object]] = []
     for r in rows:
-        month = datetime.fromisoformat(r["at"]).replace(tzinfo=UTC).astimezone(tz).strftime(
-            "%Y-%m")
-        kind = r["kind"]
-        if kind == "broadcast":
-            targets = (r["area_id"] or "").split(",") if r["area_id"] else list(names)
-            for area_id in targets:
-                figures(area_id).broadcasts += 1
-            if month in by_month:
-                by_month[month].broadcasts += 1
-            broadcast_rows.append({"at": r["at"], "detail": r["detail"],
-                                   "target": r["area_id"] or "all"})
-            continue
-        name = IN_PERIOD[kind]
-        for f in (figures(r["area_id"]), by_month.get(month)):
+        name, n = IN_PERIOD[r["kind"]], r["n"]
+        for f in (figures(r["area_id"]), by_month.get(r["month"])):
             if f is not None:
-                setattr(f, name, getattr(f, name) + 1)
-                if kind == "question" and r["guide_id"]:
-                    f.answered += 1
-        if kind == "guide_view":
-            views[(r["detail"] or "general:").split(":")[0]] += 1
-        if kind == "question" and not r["guide_id"] and r["detail"]:
-            unanswered[" ".join(r["detail"].lower().split())] += 1
+                setattr(f, name, getattr(f, name) + n)
+                if r["kind"] == "question" and r["answered"]:
+                    f.answered += n
+    views: Counter[str] = Counter()
+    for r in await db.fetchall(
+        "SELECT detail, COUNT(*) AS n FROM events WHERE at >= ? AND at < ? "
+        "AND kind = 'guide_view' GROUP BY detail", (start, end),
+    ):
+        views[(r["detail"] or "general:").split(":")[0]] += r["n"]
+    unanswered: Counter[str] = Counter()
+    for r in await db.fetchall(
+        "SELECT detail, COUNT(*) AS n FROM events WHERE at >= ? AND at < ? "
+        "AND kind = 'question' AND guide_id IS NULL AND detail IS NOT NULL GROUP BY detail",
+        (start, end),
+    ):
+        unanswered[" ".join(r["detail"].lower().split())] += r["n"]
+    broadcast_rows: list[dict[str, object]] = []
+    for r in await db.fetchall(
+        "SELECT area_id, at, detail, strftime('%Y-%m', substr(at, 1, 19), ?) AS month "
+        "FROM events WHERE at >= ? AND at < ? AND kind = 'broadcast' ORDER BY at",
+        (shift, start, end),
+    ):
+        targets = r["area_id"].split(",") if r["area_id"] else list(names)
+        for area_id in targets:
+            figures(area_id).broadcasts += 1
+        if r["month"] in by_month:
+            by_month[r["month"]].broadcasts += 1
+        broadcast_rows.append({"at": r["at"], "detail": r["detail"],
+                               "target": r["area_id"] or "all"})
     ordered = [per_area[a.id] for a in areas.areas] + [
         f for k, f in sorted(per_area.items()) if k not in names]
     total = AreaFigures("TOTAL", "Tổng cộng")
