@@ -133,9 +133,9 @@ async def report(db: Database, areas: AreaCatalog, period: Period, tz: ZoneInfo,
 
     # Active at the period's end: every change of subscription up to then.
     rows = await db.fetchall(
-        "SELECT area_id, chat_kind, kind, COUNT(*) AS n FROM events WHERE at < ? "
-        "AND kind IN ('subscribe', 'unsubscribe', 'blocked', 'unblocked') "
-        "GROUP BY area_id, chat_kind, kind", (end,),
+        "SELECT kind, area_id, chat_kind, COUNT(*) AS n FROM events "
+        "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'unblocked') AND at < ? "
+        "GROUP BY kind, area_id, chat_kind", (end,),
     )
     for r in rows:
         f = figures(r["area_id"])
@@ -144,26 +144,32 @@ async def report(db: Database, areas: AreaCatalog, period: Period, tz: ZoneInfo,
             f.groups_active += delta
         else:
             f.households_active += delta
-    # Counts within the period, per area and per month, aggregated by SQLite (a year of a busy
-    # ward is a million rows). Months are local: the zone's offset at the period's start (the
-    # ward's zone, Asia/Ho_Chi_Minh, has no daylight saving).
+    # Counts within the period per area, then per local month: each grouped in index order
+    # (a year of a busy ward is a million events).
+    count_sql = (
+        "SELECT kind, area_id, COUNT(*) AS n, SUM(guide_id IS NOT NULL) AS answered "
+        "FROM events WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'delivery_sent', "
+        "'delivery_failed', 'delivery_blocked', 'guide_view', 'question') "
+        "AND at >= ? AND at < ? GROUP BY kind, area_id"
+    )
+    for r in await db.fetchall(count_sql, (start, end)):
+        f = figures(r["area_id"])
+        name = IN_PERIOD[r["kind"]]
+        setattr(f, name, getattr(f, name) + r["n"])
+        if r["kind"] == "question":
+            f.answered += r["answered"] or 0
+    by_month = {m: AreaFigures("", m) for m in period.months()}
+    for month, f in by_month.items():
+        first = date.fromisoformat(month + "-01")
+        bounds = Period(max(first, period.start), min(_month_end(first), period.end))
+        m_start, m_end = bounds.utc_bounds(tz)
+        for r in await db.fetchall(count_sql, (m_start, m_end)):
+            name = IN_PERIOD[r["kind"]]
+            setattr(f, name, getattr(f, name) + r["n"])
+            if r["kind"] == "question":
+                f.answered += r["answered"] or 0
     offset = datetime.combine(period.start, time(12), tzinfo=tz).utcoffset() or timedelta()
     shift = f"{int(offset.total_seconds() // 60):+d} minutes"
-    by_month = {m: AreaFigures("", m) for m in period.months()}
-    rows = await db.fetchall(
-        "SELECT area_id, kind, strftime('%Y-%m', substr(at, 1, 19), ?) AS month, "
-        "guide_id IS NOT NULL AS answered, COUNT(*) AS n FROM events "
-        "WHERE at >= ? AND at < ? AND kind IN ('subscribe', 'unsubscribe', 'blocked', "
-        "'delivery_sent', 'delivery_failed', 'delivery_blocked', 'guide_view', 'question') "
-        "GROUP BY 1, 2, 3, 4", (shift, start, end),
-    )
-    for r in rows:
-        name, n = IN_PERIOD[r["kind"]], r["n"]
-        for f in (figures(r["area_id"]), by_month.get(r["month"])):
-            if f is not None:
-                setattr(f, name, getattr(f, name) + n)
-                if r["kind"] == "question" and r["answered"]:
-                    f.answered += n
     views: Counter[str] = Counter()
     for r in await db.fetchall(
         "SELECT detail, COUNT(*) AS n FROM events WHERE at >= ? AND at < ? "

@@ -55,7 +55,11 @@ class Database:
         return db
 
     async def close(self) -> None:
-        await self.conn.close()
+        # SQLite's advice: refresh the planner's statistics when a connection closes.
+        try:
+            await self.conn.execute("PRAGMA optimize")
+        finally:
+            await self.conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
