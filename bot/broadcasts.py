@@ -145,15 +145,13 @@ class Broadcasts:
         return Counts(sum(c.values()), c.get("sent", 0), c.get("failed", 0), c.get("blocked", 0),
                       c.get("pending", 0))
 
-    async def count_recipients(self, areas: tuple[str, ...] | None) -> int:
-        """How many chats a broadcast to these areas (None: all) would reach now."""
-        probe = Broadcast(0, "scheduled", "", None, areas is None, areas or (), False,
-                          datetime.now(UTC), None, "", None, None, "", None, None)
-        return await self.recipients_now(probe)
-
     async def recipients_now(self, broadcast: Broadcast) -> int:
         """How many chats would get it if it started now (for previews)."""
-        sql, params = _recipients_query(broadcast)
+        return await self.count_recipients(None if broadcast.target_all else broadcast.areas)
+
+    async def count_recipients(self, areas: tuple[str, ...] | None) -> int:
+        """How many chats a broadcast to these areas (None: all) would reach now."""
+        sql, params = _recipients_query(areas)
         row = await self.db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)  # noqa: S608
         return int(row[0]) if row else 0
 
@@ -182,7 +180,7 @@ class Broadcasts:
         b = await self.get(broadcast_id)
         if b is None or b.status != "scheduled":
             return 0
-        sql, params = _recipients_query(b)
+        sql, params = _recipients_query(None if b.target_all else b.areas)
         now = utcnow()
         async with self.db.transaction() as conn:
             async with conn.execute(
@@ -244,10 +242,10 @@ class Broadcasts:
         )
 
 
-def _recipients_query(b: Broadcast) -> tuple[str, tuple[object, ...]]:
-    """Subscribed, not blocked chats of the broadcast's areas (or all); each chat once."""
+def _recipients_query(areas: tuple[str, ...] | None) -> tuple[str, tuple[object, ...]]:
+    """Subscribed, not blocked chats of these areas (None: all); each chat once."""
     base = "SELECT chat_id, lang, area_id, kind FROM chats WHERE subscribed = 1 AND blocked = 0"
-    if b.target_all:
+    if areas is None:
         return base, ()
-    marks = ",".join("?" * len(b.areas))
-    return f"{base} AND area_id IN ({marks})", tuple(b.areas)
+    marks = ",".join("?" * len(areas))
+    return f"{base} AND area_id IN ({marks})", tuple(areas)

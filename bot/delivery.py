@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bot.broadcasts import Broadcast, Broadcasts, Counts
 from bot.store import Database, utcnow
+from bot.store import chats as chat_store
 
 logger = logging.getLogger(__name__)
 
@@ -346,17 +347,8 @@ class Delivery:
             self._flying.discard(key)
 
     async def _migrate(self, row: _Row, new_id: int) -> None:
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM chats WHERE chat_id = ?", (new_id,))
-            await conn.execute(
-                "UPDATE chats SET chat_id = ?, kind = 'supergroup' WHERE chat_id = ?",
-                (new_id, row.chat_id),
-            )
-            await conn.execute(
-                "UPDATE OR IGNORE outbox SET chat_id = ? WHERE broadcast_id = ? AND chat_id = ?",
-                (new_id, row.broadcast_id, row.chat_id),
-            )
-        logger.info("a group moved to a supergroup; its broadcast follows the new id")
+        await chat_store.move(self.db, row.chat_id, new_id, "supergroup")
+        logger.info("a group moved to a supergroup; its broadcasts follow the new id")
 
     async def _close_finished(self) -> None:
         sending = await self.broadcasts.list(("sending",))

@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.areas import AreaCatalog
@@ -119,6 +120,14 @@ IN_PERIOD = {
 }
 
 
+def _count(f: AreaFigures, r: Any) -> None:
+    """Add one grouped row (kind, n, answered) of the outreach log to a set of figures."""
+    name = IN_PERIOD[r["kind"]]
+    setattr(f, name, getattr(f, name) + r["n"])
+    if r["kind"] == "question":
+        f.answered += r["answered"] or 0
+
+
 async def report(db: Database, areas: AreaCatalog, period: Period, tz: ZoneInfo,
                  top_unanswered: int = 20) -> Report:
     start, end = period.utc_bounds(tz)
@@ -153,23 +162,13 @@ async def report(db: Database, areas: AreaCatalog, period: Period, tz: ZoneInfo,
         "AND at >= ? AND at < ? GROUP BY kind, area_id"
     )
     for r in await db.fetchall(count_sql, (start, end)):
-        f = figures(r["area_id"])
-        name = IN_PERIOD[r["kind"]]
-        setattr(f, name, getattr(f, name) + r["n"])
-        if r["kind"] == "question":
-            f.answered += r["answered"] or 0
+        _count(figures(r["area_id"]), r)
     by_month = {m: AreaFigures("", m) for m in period.months()}
     for month, f in by_month.items():
         first = date.fromisoformat(month + "-01")
         bounds = Period(max(first, period.start), min(_month_end(first), period.end))
-        m_start, m_end = bounds.utc_bounds(tz)
-        for r in await db.fetchall(count_sql, (m_start, m_end)):
-            name = IN_PERIOD[r["kind"]]
-            setattr(f, name, getattr(f, name) + r["n"])
-            if r["kind"] == "question":
-                f.answered += r["answered"] or 0
-    offset = datetime.combine(period.start, time(12), tzinfo=tz).utcoffset() or timedelta()
-    shift = f"{int(offset.total_seconds() // 60):+d} minutes"
+        for r in await db.fetchall(count_sql, bounds.utc_bounds(tz)):
+            _count(f, r)
     views: Counter[str] = Counter()
     for r in await db.fetchall(
         "SELECT detail, COUNT(*) AS n FROM events WHERE at >= ? AND at < ? "
@@ -185,15 +184,15 @@ async def report(db: Database, areas: AreaCatalog, period: Period, tz: ZoneInfo,
         unanswered[" ".join(r["detail"].lower().split())] += r["n"]
     broadcast_rows: list[dict[str, object]] = []
     for r in await db.fetchall(
-        "SELECT area_id, at, detail, strftime('%Y-%m', substr(at, 1, 19), ?) AS month "
-        "FROM events WHERE at >= ? AND at < ? AND kind = 'broadcast' ORDER BY at",
-        (shift, start, end),
+        "SELECT area_id, at, detail FROM events "
+        "WHERE at >= ? AND at < ? AND kind = 'broadcast' ORDER BY at", (start, end),
     ):
         targets = r["area_id"].split(",") if r["area_id"] else list(names)
         for area_id in targets:
             figures(area_id).broadcasts += 1
-        if r["month"] in by_month:
-            by_month[r["month"]].broadcasts += 1
+        month = datetime.fromisoformat(r["at"]).astimezone(tz).strftime("%Y-%m")
+        if month in by_month:
+            by_month[month].broadcasts += 1
         broadcast_rows.append({"at": r["at"], "detail": r["detail"],
                                "target": r["area_id"] or "all"})
     ordered = [per_area[a.id] for a in areas.areas] + [

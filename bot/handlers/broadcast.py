@@ -83,7 +83,7 @@ async def on_button(
             return
         await scheduled(update, context)
         return
-    if not state and step != "x":
+    if not state:
         await answer(update, context, _("This button is no longer valid."))
         return
     if step == "stop":

@@ -76,10 +76,14 @@ async def delete(db: Database, chat_id: int) -> None:
 
 
 async def move(db: Database, old_id: int, new_id: int, kind: str) -> None:
-    """A group became a supergroup: keep its settings under the new id."""
+    """A group became a supergroup: its settings and its unsent broadcasts follow the new id."""
     async with db.transaction() as conn:
         await conn.execute("DELETE FROM chats WHERE chat_id = ?", (new_id,))
         await conn.execute(
             "UPDATE chats SET chat_id = ?, kind = ?, updated_at = ? WHERE chat_id = ?",
             (new_id, kind, utcnow(), old_id),
+        )
+        await conn.execute(
+            "UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
+            (new_id, old_id),
         )
