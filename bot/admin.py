@@ -20,7 +20,7 @@ async def dispatch(args: argparse.Namespace) -> int:
         from bot import content_check
 
         return content_check.run(config.content_dir, args.coverage)
-    db = await Database.open(config.db_path, migrate=False)
+    db = await Database.open(config.db_path, tz=config.tz, migrate=False)
     try:
         if args.command == "db":
             done = await db.migrate()
@@ -105,7 +105,6 @@ async def export(config: Config, db: Database, args: argparse.Namespace) -> int:
         print("sansang: --format geojson (flood reports) is not available yet; use csv or xlsx",
               file=sys.stderr)
         return 2
-    report = await stats.report(db, AreaCatalog.load(config.content_dir / "areas.toml"), period,
-                                config.tz)
+    report = await stats.report(db, AreaCatalog.load(config.content_dir / "areas.toml"), period)
     print(exporter.write(report, args.format, Path(args.out)))
     return 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.stats import AreaFigures, Report
@@ -67,6 +68,9 @@ def to_xlsx(report: Report) -> bytes:
     bold = wb.add_format({"bold": True})
     title = wb.add_format({"bold": True, "font_size": 14})
     pct = wb.add_format({"num_format": "0%"})
+    day_format = wb.add_format({"num_format": "dd/mm/yyyy"})
+    time_format = wb.add_format({"num_format": "hh:mm"})
+    month_format = wb.add_format({"num_format": "mm/yyyy", "align": "left"})
     start, end = report.period.start.strftime("%d/%m/%Y"), report.period.end.strftime("%d/%m/%Y")
     t = report.total
 
@@ -104,7 +108,7 @@ def to_xlsx(report: Report) -> bytes:
                         "Bản tin"), bold)
     months = list(report.by_month.items())
     for i, (month, f) in enumerate(months, start=1):
-        ws.write(i, 0, f"{month[5:]}/{month[:4]}")
+        ws.write_datetime(i, 0, date(int(month[:4]), int(month[5:]), 1), month_format)
         ws.write_row(i, 1, (f.messages_sent, f.subscribers_new, f.guide_views, f.searches,
                             f.broadcasts))
     chart = wb.add_chart({"type": "column"})
@@ -129,14 +133,17 @@ def to_xlsx(report: Report) -> bytes:
     ws.insert_chart(1, 3, chart)
 
     ws = wb.add_worksheet("Bản tin")
-    ws.write_row(0, 0, ("Ngày", "Mã bản tin", "Số người nhận", "Khu"), bold)
+    ws.write_row(0, 0, ("Ngày", "Giờ", "Mã bản tin", "Số người nhận", "Khu"), bold)
+    ws.set_column(0, 0, 12)
     for i, b in enumerate(report.broadcasts, start=1):
-        when = str(b["at"])
+        when = b["at"]
+        assert isinstance(when, datetime)
         broadcast_id, _, recipients = str(b["detail"] or "").partition(":")
-        ws.write(i, 0, f"{when[8:10]}/{when[5:7]}/{when[:4]}")
-        ws.write(i, 1, broadcast_id)
-        ws.write_number(i, 2, int(recipients or 0))
-        ws.write(i, 3, "tất cả" if b["target"] == "all" else str(b["target"]))
+        ws.write_datetime(i, 0, when.date(), day_format)
+        ws.write_datetime(i, 1, when.time(), time_format)
+        ws.write(i, 2, broadcast_id)
+        ws.write_number(i, 3, int(recipients) if recipients.isdigit() else 0)
+        ws.write(i, 4, "tất cả" if b["target"] == "all" else str(b["target"]))
 
     ws = wb.add_worksheet("Câu hỏi chưa có hướng dẫn")
     ws.write_row(0, 0, ("Câu hỏi (để viết hướng dẫn mới)", "Số lần"), bold)

@@ -34,7 +34,7 @@ class Services:
 
     @classmethod
     async def open(cls, config: Config) -> Services:
-        db = await Database.open(config.db_path)
+        db = await Database.open(config.db_path, tz=config.tz)
         areas = AreaCatalog.load(config.content_dir / "areas.toml")
         contacts = WardContacts.load(config.content_dir / "contacts.toml")
         roles = Roles(db)

@@ -107,6 +107,7 @@ class Report:
     by_month: dict[str, AreaFigures]
     views_by_hazard: Counter[str]
     unanswered: list[tuple[str, int]]
+    # each broadcast: at (local time, naive), detail ("id:recipients"), target (areas or "all")
     broadcasts: list[dict[str, object]] = field(default_factory=list)
 
 
@@ -121,16 +122,31 @@ IN_PERIOD = {
 
 
 def _count(f: AreaFigures, r: Any) -> None:
-    """Add one grouped row (kind, n, answered) of the outreach log to a set of figures."""
+    """Add one grouped row (kind, n, answered) of the roll-up to a set of figures."""
     name = IN_PERIOD[r["kind"]]
     setattr(f, name, getattr(f, name) + r["n"])
     if r["kind"] == "question":
-        f.answered += r["answered"] or 0
+        f.answered += r["answered"]
 
 
-async def report(db: Database, areas: AreaCatalog, period: Period, tz: ZoneInfo,
+# The kinds of IN_PERIOD, with their sums: (kind, n, answered) per group.
+_IN_PERIOD_SUMS = (
+    "SUM(n) AS n, SUM(CASE WHEN topic = 'answered' THEN n ELSE 0 END) AS answered "
+    "FROM event_days WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'delivery_sent', "
+    "'delivery_failed', 'delivery_blocked', 'guide_view', 'question') AND day BETWEEN ? AND ? "
+)
+
+
+async def report(db: Database, areas: AreaCatalog, period: Period,
                  top_unanswered: int = 20) -> Report:
+    """The period's figures, counted in the ward's zone (the database's `tz`).
+
+    Counts come from the daily roll-up `event_days` (local days); the unanswered questions and
+    the list of broadcasts from `events` through their partial indexes.
+    """
+    tz = db.tz
     start, end = period.utc_bounds(tz)
+    first_day, last_day = period.start.isoformat(), period.end.isoformat()
     names = {a.id: a.name_vi for a in areas.areas}
     per_area: dict[str, AreaFigures] = {a.id: AreaFigures(a.id, a.name_vi) for a in areas.areas}
 
@@ -141,59 +157,54 @@ async def report(db: Database, areas: AreaCatalog, period: Period, tz: ZoneInfo,
         return per_area[key]
 
     # Active at the period's end: every change of subscription up to then.
-    rows = await db.fetchall(
-        "SELECT kind, area_id, chat_kind, COUNT(*) AS n FROM events "
-        "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'unblocked') AND at < ? "
-        "GROUP BY kind, area_id, chat_kind", (end,),
-    )
-    for r in rows:
+    for r in await db.fetchall(
+        "SELECT kind, area_id, chat_kind, SUM(n) AS n FROM event_days "
+        "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'unblocked') AND day <= ? "
+        "GROUP BY kind, area_id, chat_kind", (last_day,),
+    ):
         f = figures(r["area_id"])
         delta = ACTIVE_CHANGE[r["kind"]] * r["n"]
         if r["chat_kind"] == "group":
             f.groups_active += delta
         else:
             f.households_active += delta
-    # Counts within the period per area, then per local month: each grouped in index order
-    # (a year of a busy ward is a million events).
-    count_sql = (
-        "SELECT kind, area_id, COUNT(*) AS n, SUM(guide_id IS NOT NULL) AS answered "
-        "FROM events WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'delivery_sent', "
-        "'delivery_failed', 'delivery_blocked', 'guide_view', 'question') "
-        "AND at >= ? AND at < ? GROUP BY kind, area_id"
-    )
-    for r in await db.fetchall(count_sql, (start, end)):
+    for r in await db.fetchall(
+        "SELECT kind, area_id, " + _IN_PERIOD_SUMS + "GROUP BY kind, area_id",
+        (first_day, last_day),
+    ):
         _count(figures(r["area_id"]), r)
     by_month = {m: AreaFigures("", m) for m in period.months()}
-    for month, f in by_month.items():
-        first = date.fromisoformat(month + "-01")
-        bounds = Period(max(first, period.start), min(_month_end(first), period.end))
-        for r in await db.fetchall(count_sql, bounds.utc_bounds(tz)):
-            _count(f, r)
+    for r in await db.fetchall(
+        "SELECT kind, substr(day, 1, 7) AS month, " + _IN_PERIOD_SUMS + "GROUP BY kind, month",
+        (first_day, last_day),
+    ):
+        _count(by_month[r["month"]], r)
     views: Counter[str] = Counter()
     for r in await db.fetchall(
-        "SELECT detail, COUNT(*) AS n FROM events WHERE at >= ? AND at < ? "
-        "AND kind = 'guide_view' GROUP BY detail", (start, end),
+        "SELECT topic, SUM(n) AS n FROM event_days WHERE kind = 'guide_view' "
+        "AND day BETWEEN ? AND ? GROUP BY topic", (first_day, last_day),
     ):
-        views[(r["detail"] or "general:").split(":")[0]] += r["n"]
+        views[r["topic"]] += r["n"]
     unanswered: Counter[str] = Counter()
     for r in await db.fetchall(
-        "SELECT detail, COUNT(*) AS n FROM events WHERE at >= ? AND at < ? "
-        "AND kind = 'question' AND guide_id IS NULL AND detail IS NOT NULL GROUP BY detail",
+        "SELECT detail, COUNT(*) AS n FROM events WHERE kind = 'question' AND guide_id IS NULL "
+        "AND at >= ? AND at < ? AND detail IS NOT NULL GROUP BY detail",
         (start, end),
     ):
         unanswered[" ".join(r["detail"].lower().split())] += r["n"]
     broadcast_rows: list[dict[str, object]] = []
     for r in await db.fetchall(
         "SELECT area_id, at, detail FROM events "
-        "WHERE at >= ? AND at < ? AND kind = 'broadcast' ORDER BY at", (start, end),
+        "WHERE kind = 'broadcast' AND at >= ? AND at < ? ORDER BY at", (start, end),
     ):
         targets = r["area_id"].split(",") if r["area_id"] else list(names)
         for area_id in targets:
             figures(area_id).broadcasts += 1
-        month = datetime.fromisoformat(r["at"]).astimezone(tz).strftime("%Y-%m")
+        local = datetime.fromisoformat(r["at"]).astimezone(tz)
+        month = local.strftime("%Y-%m")
         if month in by_month:
             by_month[month].broadcasts += 1
-        broadcast_rows.append({"at": r["at"], "detail": r["detail"],
+        broadcast_rows.append({"at": local.replace(tzinfo=None), "detail": r["detail"],
                                "target": r["area_id"] or "all"})
     ordered = [per_area[a.id] for a in areas.areas] + [
         f for k, f in sorted(per_area.items()) if k not in names]

@@ -38,7 +38,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     _ = gettext(row.lang)
     period = period_for("tm", datetime.now(svc.config.tz).date())
-    t = (await stats.report(svc.db, svc.areas, period, svc.config.tz)).total
+    t = (await stats.report(svc.db, svc.areas, period)).total
     n = lambda v: number(v, row.lang)  # noqa: E731
     lines = [
         "<b>" + _("Outreach this month") + "</b>",
@@ -75,7 +75,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, code: st
     _ = gettext(row.lang)
     await answer(update, context, _("Preparing the workbook…"))
     period = period_for(code, datetime.now(svc.config.tz).date())
-    report = await stats.report(svc.db, svc.areas, period, svc.config.tz)
+    report = await stats.report(svc.db, svc.areas, period)
     data = export.to_xlsx(report)
     name = f"sansang-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
     chat = update.effective_chat

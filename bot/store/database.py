@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
@@ -25,21 +26,46 @@ logger = logging.getLogger(__name__)
 MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
+WARD_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 def utcnow() -> str:
     """Now in UTC as stored in every table (ISO 8601, seconds)."""
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def local_day_of(tz: ZoneInfo) -> Callable[[str | None], str]:
+    """The SQL function local_day(at): a stored UTC time's date in the ward's zone."""
+
+    def local_day(at: str | None) -> str:
+        try:
+            moment = datetime.fromisoformat(at or "")
+        except ValueError:
+            return (at or "")[:10]  # never fail an insert over a malformed time
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(tz).date().isoformat()
+
+    return local_day
+
+
 class Database:
     """An open SQLite database file."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path, tz: ZoneInfo = WARD_ZONE) -> None:
         self.conn = conn
         self.path = path
+        self.tz = tz
         self._write_lock = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
+    async def open(
+        cls, path: Path | str, *, tz: ZoneInfo = WARD_ZONE, migrate: bool = True
+    ) -> Database:
+        """Open (and by default migrate) the file.
+
+        `tz` is the ward's zone (SANSANG_TIMEZONE), in which the outreach roll-up counts days.
+        """
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +75,8 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
-        db = cls(conn, path)
+        await conn.create_function("local_day", 1, local_day_of(tz), deterministic=True)
+        db = cls(conn, path, tz)
         if migrate:
             await db.migrate()
         return db
@@ -131,5 +158,30 @@ class Database:
                     raise MigrationError(f"migration {p.name} failed: {exc}") from exc
             logger.info("applied migration %s", p.name)
             done.append(p.name)
+        await self._refill_event_days()
         return done
+
+    async def _refill_event_days(self) -> None:
+        """Rebuild the daily roll-up when it was counted in another zone (or never)."""
+        if await self.fetchone("SELECT 1 FROM sqlite_master WHERE name = 'event_days'") is None:
+            return
+        zone = str(self.tz)
+        row = await self.fetchone("SELECT value FROM settings WHERE key = 'rollup_zone'")
+        if row is not None and row[0] == zone:
+            return
+        async with self.transaction() as conn:
+            await conn.execute("DELETE FROM event_days")
+            await conn.execute(
+                "INSERT INTO event_days (kind, day, area_id, chat_kind, topic, n) "
+                "SELECT kind, day, area_id, chat_kind, topic, COUNT(*) FROM event_day_keys "
+                "GROUP BY kind, day, area_id, chat_kind, topic"
+            )
+            await conn.execute(
+                "INSERT INTO settings (key, value) VALUES ('rollup_zone', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (zone,),
+            )
+        if row is not None:
+            logger.warning(
+                "outreach roll-up recounted in SANSANG_TIMEZONE=%s (it was %s)", zone, row[0]
+            )
 
