@@ -16,6 +16,8 @@ from bot.store.chats import get as get_chat
 from tests.auxil.chat import Person, eventually
 from tests.fakes import FakeBotAPI
 
+SCHOOL, SCHOOL_TITLE = -100777888, "Trường Tiểu học Hòa Bình"
+
 
 def export(
     db: Path, out: Path, *period: str, fmt: str = "csv"
@@ -46,6 +48,16 @@ async def test_export_counts_a_known_history_and_names_nobody(
     await people[3].say("/guides")
     await people[3].press("Nắng nóng")
     api.block(people[3].user_id)
+    # A school's group chat in An Biên; its delivery fails with a 400.
+    teacher = Person(api, 781234599, first_name="Cô Trần Thị Giáo")
+    mark = api.mark()
+    api.bot_added_to_group(SCHOOL, teacher.user_id, title=SCHOOL_TITLE)
+    api.set_member_status(SCHOOL, teacher.user_id, "administrator")
+    school = teacher.in_group(SCHOOL)
+    await school.reply_since(mark)
+    await school.press("Khu An Biên")
+    api.fail_next("sendMessage", status=400, description="Bad Request: chat not found",
+                  chat_id=SCHOOL)
     b = await svc.broadcasts.create("Cảnh báo", targets=["an-bien"], created_by="cli")
     await bot.bot_data["scheduler"].reconcile()
 
@@ -65,20 +77,33 @@ async def test_export_counts_a_known_history_and_names_nobody(
     rows = {r["area_id"]: r for r in csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))}
     an_bien, ho_nam, total = rows["an-bien"], rows["ho-nam"], rows["TOTAL"]
     assert an_bien["area_name"] == "Khu An Biên"
-    # 4 subscribed in An Biên; one unsubscribed, one forgot, one blocked the bot: 1 active.
-    assert int(an_bien["subscribers_new"]) == 4
-    assert int(an_bien["unsubscribed"]) == 2  # /unsubscribe and /forget
-    assert int(an_bien["blocked"]) == 1
-    assert int(an_bien["subscribers_active"]) == 1
-    assert int(ho_nam["subscribers_active"]) == 1
-    assert int(an_bien["broadcasts"]) == 1 and int(ho_nam["broadcasts"]) == 0
-    assert (int(an_bien["messages_sent"]), int(an_bien["messages_blocked"])) == (1, 1)
-    assert int(an_bien["searches"]) == 2 and int(an_bien["searches_answered"]) == 1
-    assert int(an_bien["guide_views"]) == 1  # the answered question's guide; /guides menu below
-    assert int(total["subscribers_active"]) == 2 and int(total["broadcasts"]) == 1
+    # In An Biên 4 households and the school subscribed; one household unsubscribed, one
+    # forgot, one blocked the bot: 1 household and 1 group active.
+    assert {k: int(v) for k, v in an_bien.items() if k not in ("area_id", "area_name")} == {
+        "subscribers_active": 2, "households_active": 1, "groups_active": 1,
+        "subscribers_new": 5, "unsubscribed": 2,  # /unsubscribe and /forget
+        "blocked": 1, "broadcasts": 1,
+        "messages_sent": 1, "messages_failed": 1, "messages_blocked": 1,
+        "guide_views": 1,  # the answered question's guide; the /guides menu opens none
+        "searches": 2, "searches_answered": 1,
+    }
+    assert {k: int(v) for k, v in ho_nam.items() if k not in ("area_id", "area_name")} == {
+        "subscribers_active": 1, "households_active": 1, "groups_active": 0,
+        "subscribers_new": 1, "unsubscribed": 0, "blocked": 0, "broadcasts": 0,
+        "messages_sent": 0, "messages_failed": 0, "messages_blocked": 0,
+        "guide_views": 0, "searches": 0, "searches_answered": 0,
+    }
+    assert {k: int(v) for k, v in total.items() if k not in ("area_id", "area_name")} == {
+        "subscribers_active": 3, "households_active": 2, "groups_active": 1,
+        "subscribers_new": 6, "unsubscribed": 2, "blocked": 1, "broadcasts": 1,
+        "messages_sent": 1, "messages_failed": 1, "messages_blocked": 1,
+        "guide_views": 1, "searches": 2, "searches_answered": 1,
+    }
+    assert total["area_name"] == "Tổng cộng"
     text = raw.decode("utf-8-sig")
-    for p in people:
+    for p in [*people, teacher]:
         assert str(p.user_id) not in text and p.first_name not in text
+    assert str(SCHOOL) not in text and SCHOOL_TITLE not in text
 
     # The workbook says the same, read back with openpyxl; it names nobody either.
     import openpyxl
@@ -92,10 +117,25 @@ async def test_export_counts_a_known_history_and_names_nobody(
     summary = book["Tổng hợp"]
     assert "Phường Lê Chân" in summary["A1"].value and "Kỳ báo cáo" in summary["A2"].value
     figures = {summary.cell(r, 1).value: summary.cell(r, 2).value for r in range(4, 20)}
-    assert figures["Người, nhóm đang nhận cảnh báo (cuối kỳ)"] == 2
-    assert figures["Tin nhắn đã gửi"] == 1 and figures["Câu hỏi của người dân"] == 2
+    assert {k: v for k, v in figures.items() if k} == {
+        "Người, nhóm đang nhận cảnh báo (cuối kỳ)": 3, "  trong đó hộ gia đình": 2,
+        "  trong đó nhóm (trường, chợ, cơ quan)": 1, "Đăng ký mới trong kỳ": 6,
+        "Hủy đăng ký": 2, "Chặn bot": 1, "Bản tin đã phát": 1, "Tin nhắn đã gửi": 1,
+        "Tin nhắn lỗi": 1, "Tin nhắn bị chặn": 1, "Lượt xem hướng dẫn": 1,
+        "Câu hỏi của người dân": 2, "Câu hỏi có hướng dẫn trả lời": 1,
+        "Tỷ lệ câu hỏi được trả lời": 0.5,
+        "Số liệu tổng hợp, không chứa thông tin cá nhân của người dân.": None,
+    }
     by_area = {r[0]: r for r in book["Theo khu"].iter_rows(min_row=2, values_only=True)}
-    assert by_area["an-bien"][2] == 1 and by_area["TOTAL"][8] == 1
+    for area_id, row in rows.items():  # the same figures as the CSV, column by column
+        assert [str(v) for v in by_area[area_id]] == list(row.values()), area_id
+    assert [r[1:] for r in book["Theo tháng"].iter_rows(min_row=2, values_only=True)] == [
+        (1, 6, 1, 2, 1)]  # sent, new, views, questions, broadcasts
+    assert list(book["Theo loại thiên tai"].iter_rows(min_row=2, values_only=True)) == [
+        ("Mưa lớn, ngập úng", 1)]
+    broadcasts = list(book["Bản tin"].iter_rows(min_row=2, values_only=True))
+    assert [(r[0].date(), r[2], r[3], r[4]) for r in broadcasts] == [
+        (datetime.now(svc.config.tz).date(), str(b.id), 3, "an-bien")]
     assert [r for r in book["Câu hỏi chưa có hướng dẫn"].iter_rows(min_row=2, values_only=True)
             ] == [("xe buýt qwerty mấy giờ", 1)]
     assert book["Theo tháng"]._charts and book["Theo loại thiên tai"]._charts
@@ -103,8 +143,9 @@ async def test_export_counts_a_known_history_and_names_nobody(
 
     with zipfile.ZipFile(book_path) as z:
         everything = " ".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
-    for p in people:
+    for p in [*people, teacher]:
         assert str(p.user_id) not in everything and p.first_name not in everything
+    assert str(SCHOOL) not in everything and SCHOOL_TITLE not in everything
 
 
 def test_bad_periods_and_formats_are_refused(tmp_path: Path) -> None:
