@@ -106,5 +106,12 @@ async def export(config: Config, db: Database, args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     report = await stats.report(db, AreaCatalog.load(config.content_dir / "areas.toml"), period)
-    print(exporter.write(report, args.format, Path(args.out)))
+    out = Path(args.out)
+    try:
+        exporter.write(report, args.format, out)
+    except OSError as exc:
+        print(f"sansang: cannot write --out {out}: {exc.strerror or exc}. Give a file path in a "
+              f"writable folder, e.g. --out bao-cao.{args.format}", file=sys.stderr)
+        return 1
+    print(out)
     return 0

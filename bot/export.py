@@ -37,13 +37,22 @@ def to_csv(report: Report) -> bytes:
 
 
 def write(report: Report, fmt: str, out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Write the file whole or not at all (through a temporary file beside it)."""
     if fmt == "csv":
-        out.write_bytes(to_csv(report))
+        data = to_csv(report)
     elif fmt == "xlsx":
-        out.write_bytes(to_xlsx(report))
+        data = to_xlsx(report)
     else:
         raise NotImplementedError(fmt)
+    if out.is_dir():
+        raise IsADirectoryError(f"{out} is a directory")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(out.name + ".part")
+    try:
+        part.write_bytes(data)
+        part.replace(out)
+    finally:
+        part.unlink(missing_ok=True)
     return out
 
 
