@@ -17,6 +17,7 @@ from tests.auxil.chat import Person, eventually
 from tests.fakes import FakeBotAPI
 
 SCHOOL, SCHOOL_TITLE = -100777888, "Trường Tiểu học Hòa Bình"
+PRIVATE_ONLY = "Mời dùng lệnh này trong trò chuyện riêng với bot."
 
 
 def export(
@@ -157,6 +158,14 @@ def test_bad_periods_and_formats_are_refused(tmp_path: Path) -> None:
         assert "sansang:" in result.stderr or "usage:" in result.stderr
     result = export(db, tmp_path / "o.json", "--year", "2026", fmt="geojson")
     assert result.returncode == 2 and "not available yet" in result.stderr
+    # An --out that cannot be written: a clear line, no traceback, nothing half-written.
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    result = export(db, folder, "--year", "2026")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"cannot write --out {folder}" in result.stderr
+    assert "e.g. --out bao-cao.csv" in result.stderr
+    assert list(folder.iterdir()) == [] and not list(tmp_path.glob("*.part"))
 
 
 def test_quarter_and_year_cover_their_months() -> None:
@@ -209,3 +218,40 @@ async def test_staff_stats_in_numbers_and_residents_refused(
     assert "Đang nhận cảnh báo: 1 (1 hộ gia đình, 0 nhóm)" in text
     reply = await resident.say("/stats")
     assert reply["text"] == "Xin lỗi, chức năng này chỉ dành cho cán bộ phường."
+
+
+async def test_stats_numbers_are_formatted_in_the_chat_language(
+    staff: Person, bot: Application  # type: ignore[type-arg]
+) -> None:
+    db = bot.bot_data["services"].db
+    now = datetime.now(bot.bot_data["services"].config.tz).isoformat(timespec="seconds")
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO events (at, kind, area_id, lang, chat_kind, guide_id, detail) "
+            "VALUES (?, 'guide_view', 'an-bien', 'vi', 'private', 'flood-during', 'flood:menu')",
+            [(now,)] * 1234,
+        )
+    assert "Lượt xem hướng dẫn: 1.234" in (await staff.say("/stats"))["text"]
+    await staff.say("/language")
+    await staff.press("English")
+    text = (await staff.say("/stats"))["text"]
+    assert "Outreach this month" in text and "Guide views: 1,234" in text
+
+
+async def test_staff_work_is_not_done_in_a_group(
+    lead: Person, api: FakeBotAPI, bot: Application  # type: ignore[type-arg]
+) -> None:
+    """A workbook or this month's figures would be shown to every member of the group."""
+    from bot.handlers import callbacks
+
+    mark = api.mark()
+    api.bot_added_to_group(SCHOOL, lead.user_id, title=SCHOOL_TITLE)
+    api.set_member_status(SCHOOL, lead.user_id, "administrator")
+    group = lead.in_group(SCHOOL)
+    await group.reply_since(mark)
+    for command in ("/export", "/stats", "/broadcast", "/staff"):
+        reply = await group.say(command)
+        assert reply["text"] == PRIVATE_ONLY, command
+    answer = await group.press_data(callbacks.export("ty"))
+    assert answer.params["text"] == PRIVATE_ONLY
+    assert api.documents(SCHOOL) == []

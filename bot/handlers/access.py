@@ -39,3 +39,18 @@ async def require(
         return True
     await refuse(update, context, lang, need)
     return False
+
+
+async def in_private(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str) -> bool:
+    """True in a private chat; in a group, ask for one instead (staff work is not for groups:
+    a workbook or a draft broadcast would be shown to every member)."""
+    chat = update.effective_chat
+    if chat is not None and chat.type == "private":
+        return True
+    _ = gettext(lang)
+    text = _("Please use this command in a private chat with the bot.")
+    if update.callback_query is not None:
+        await answer(update, context, text, alert=True)
+    else:
+        await show(update, text)
+    return False

@@ -17,7 +17,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.broadcasts import BroadcastError
 from bot.delivery import render
 from bot.handlers import callbacks
-from bot.handlers.access import require
+from bot.handlers.access import in_private, require
 from bot.handlers.common import answer, buttons, chat_row, services, show
 from bot.i18n import date_time, gettext, number
 from bot.library import HAZARDS
@@ -53,8 +53,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await require(update, context, row.lang, Role.STAFF):
         return
     _ = gettext(row.lang)
-    if row.kind != "private":
-        await show(update, _("Please use this command in a private chat with the bot."))
+    if not await in_private(update, context, row.lang):
         return
     context.user_data[STATE] = {"targets": [], "all": False}  # type: ignore[index]
     await show(update, _("New broadcast. Who should receive it? Choose areas, then Next."),

@@ -9,7 +9,7 @@ from telegram.ext import ContextTypes
 
 from bot import export, stats
 from bot.handlers import callbacks
-from bot.handlers.access import require
+from bot.handlers.access import in_private, require
 from bot.handlers.common import answer, buttons, chat_row, services, show
 from bot.i18n import gettext, number
 from bot.roles import Role
@@ -36,6 +36,8 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     row = await chat_row(update, context)
     if not await require(update, context, row.lang, Role.STAFF):
         return
+    if not await in_private(update, context, row.lang):
+        return
     _ = gettext(row.lang)
     period = period_for("tm", datetime.now(svc.config.tz).date())
     t = (await stats.report(svc.db, svc.areas, period)).total
@@ -59,6 +61,8 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     row = await chat_row(update, context)
     if not await require(update, context, row.lang, Role.LEAD):
         return
+    if not await in_private(update, context, row.lang):
+        return
     _ = gettext(row.lang)
     labels = {"tm": _("This month"), "lm": _("Last month"), "tq": _("This quarter"),
               "ty": _("This year"), "ly": _("Last year")}
@@ -71,6 +75,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, code: st
     svc = services(context)
     row = await chat_row(update, context)
     if not await require(update, context, row.lang, Role.LEAD):
+        return
+    if not await in_private(update, context, row.lang):
         return
     _ = gettext(row.lang)
     await answer(update, context, _("Preparing the workbook…"))

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.handlers import callbacks
-from bot.handlers.access import require
+from bot.handlers.access import in_private, require
 from bot.handlers.common import buttons, chat_row, services, show
 from bot.handlers.menus import sync_scopes
 from bot.i18n import N_, day, gettext
@@ -30,8 +30,7 @@ async def staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if user is None or not await require(update, context, row.lang, Role.LEAD):
         return
-    if row.kind != "private":
-        await show(update, _("Please use this command in a private chat with the bot."))
+    if not await in_private(update, context, row.lang):
         return
     args = [a.strip().lower() for a in (context.args or [])]
     if not args:
