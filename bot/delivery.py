@@ -135,8 +135,15 @@ class Delivery:
         tz: ZoneInfo, reporter: Reporter | None = None, night: Night | None = None,
         in_flight: int | None = None, progress_every: float = 2.0,
         backoff: tuple[float, ...] = BACKOFF_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        """`clock` times Telegram's per-chat limits (1 a second, 20 a minute per group) and `now`
+        the outbox's schedule (postponed rows, retries): tests move both to check a minute's
+        limit without waiting a minute."""
         self.db = db
+        self.clock = clock
+        self.now = now
         self.broadcasts = broadcasts
         self.sender = sender
         self.reporter = reporter
@@ -214,7 +221,7 @@ class Delivery:
 
     # -------------------------------------------------------------- internals
     async def _due_rows(self) -> list[_Row]:
-        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        now = self.now().isoformat(timespec="milliseconds")
         rows = await self.db.fetchall(
             "SELECT o.broadcast_id, o.chat_id, o.lang, o.area_id, o.chat_kind, o.attempts "
             "FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id "
@@ -227,7 +234,7 @@ class Delivery:
         return [r for r in out if (r.broadcast_id, r.chat_id) not in self._flying][:BATCH]
 
     def _chat_wait(self, row: _Row) -> float:
-        now = time.monotonic()
+        now = self.clock()
         last = self._chat_last.get(row.chat_id)
         wait = 0.0 if last is None else max(0.0, last + 1.0 - now)
         if row.chat_kind != "private":
@@ -240,13 +247,13 @@ class Delivery:
         return wait
 
     def _note_send(self, row: _Row) -> None:
-        now = time.monotonic()
+        now = self.clock()
         self._chat_last[row.chat_id] = now
         if row.chat_kind != "private":
             self._group_sends.setdefault(row.chat_id, deque()).append(now)
 
     async def _postpone(self, row: _Row, seconds: float) -> None:
-        later = (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat(
+        later = (self.now() + timedelta(seconds=seconds)).isoformat(
             timespec="milliseconds")
         await self.db.execute(
             "UPDATE outbox SET next_try_at = ? WHERE broadcast_id = ? AND chat_id = ?",
@@ -267,7 +274,7 @@ class Delivery:
             if b is None:
                 return
             text = b.text_en if row.lang == "en" and b.text_en else b.text_vi
-            silent = not b.urgent and self.night.contains(datetime.now(UTC), self.tz)
+            silent = not b.urgent and self.night.contains(self.now(), self.tz)
             try:
                 result = await self.sender.send(row.chat_id, render(text), silent=silent)
             except Exception as exc:  # a sender bug must not lose the row
@@ -301,7 +308,7 @@ class Delivery:
                 await self._final(row, "failed", result.reason or "gave up after retries")
             else:
                 delay = self.backoff[min(attempts, len(self.backoff)) - 1]
-                later = (datetime.now(UTC) + timedelta(seconds=delay)).isoformat(
+                later = (self.now() + timedelta(seconds=delay)).isoformat(
                     timespec="milliseconds")
                 await self.db.execute(
                     "UPDATE outbox SET attempts = ?, next_try_at = ?, error = ? "

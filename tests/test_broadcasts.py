@@ -250,3 +250,35 @@ async def test_one_chat_gets_at_most_one_message_a_second_without_a_429(
     assert api.stats["429"] == 0
     pending = await db.fetchone("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
     assert pending is not None and pending[0] == 6 - sends(api)[-7001]  # postponed, not lost
+
+
+async def test_a_group_gets_at_most_20_messages_a_minute_and_loses_none(
+    api: FakeBotAPI, delivery_parts: tuple[Database, Broadcasts, Bot]
+) -> None:
+    """25 broadcasts to one school group: 20 go out a second apart, the rest wait for the
+    minute to pass. Delivery's clocks are moved a second per step instead of waiting a minute."""
+    db, service, tg = delivery_parts
+    await subscribe(db, api, -7002, "ho-nam", kind="group")
+    ids = []
+    for i in range(25):
+        b = await service.create(f"tin {i}", targets=["ho-nam"], created_by="cli")
+        await service.start(b.id)
+        ids.append(b.id)
+    seconds = [0.0]
+    base = datetime.now(UTC)
+    delivery = Delivery(db, service, TelegramSender(tg, paid=False), rate=25, tz=UTC,
+                        clock=lambda: seconds[0],
+                        now=lambda: base + timedelta(seconds=seconds[0]))
+    sent_at: list[float] = []
+    for _ in range(90):  # 90 s of the moved clock, one step each; bounded
+        mark = api.mark()
+        await delivery.step()
+        await delivery.drain()
+        sent_at += [seconds[0]] * sends(api, mark)[-7002]
+        seconds[0] += 1.0
+    assert len(sent_at) == 25  # every one of them, once
+    assert sent_at[:20] == [float(s) for s in range(20)]  # a second apart
+    assert all(later - first >= 60 for first, later in zip(sent_at, sent_at[20:], strict=False))
+    assert sent_at[20] == 60.0  # not held longer than the minute
+    done = await db.fetchone("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
+    assert done is not None and done[0] == 25
