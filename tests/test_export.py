@@ -249,7 +249,7 @@ async def test_staff_work_is_not_done_in_a_group(
     api.set_member_status(SCHOOL, lead.user_id, "administrator")
     group = lead.in_group(SCHOOL)
     await group.reply_since(mark)
-    for command in ("/export", "/stats", "/broadcast", "/staff"):
+    for command in ("/export", "/stats", "/broadcast", "/scheduled", "/staff"):
         reply = await group.say(command)
         assert reply["text"] == PRIVATE_ONLY, command
     answer = await group.press_data(callbacks.export("ty"))

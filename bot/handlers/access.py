@@ -9,9 +9,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import answer, services, show
+from bot.handlers.common import answer, chat_row, services, show
 from bot.i18n import gettext
 from bot.roles import Role
+from bot.store.chats import ChatRow
 
 
 async def refuse(
@@ -54,3 +55,16 @@ async def in_private(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: s
     else:
         await show(update, text)
     return False
+
+
+async def staff_chat(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, need: Role
+) -> ChatRow | None:
+    """The chat's row when the acting user has `need` and the chat is private; otherwise the
+    refusal or the request for a private chat is sent, and None returned."""
+    row = await chat_row(update, context)
+    if not await require(update, context, row.lang, need):
+        return None
+    if not await in_private(update, context, row.lang):
+        return None
+    return row

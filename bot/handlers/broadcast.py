@@ -17,7 +17,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.broadcasts import BroadcastError
 from bot.delivery import render
 from bot.handlers import callbacks
-from bot.handlers.access import in_private, require
+from bot.handlers.access import require, staff_chat
 from bot.handlers.common import answer, buttons, chat_row, services, show
 from bot.i18n import date_time, gettext, number
 from bot.library import HAZARDS
@@ -49,12 +49,10 @@ def _target_markup(context: ContextTypes.DEFAULT_TYPE, lang: str):  # type: igno
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/broadcast: staff only, in a private chat."""
-    row = await chat_row(update, context)
-    if not await require(update, context, row.lang, Role.STAFF):
+    row = await staff_chat(update, context, Role.STAFF)
+    if row is None:
         return
     _ = gettext(row.lang)
-    if not await in_private(update, context, row.lang):
-        return
     context.user_data[STATE] = {"targets": [], "all": False}  # type: ignore[index]
     await show(update, _("New broadcast. Who should receive it? Choose areas, then Next."),
                _target_markup(context, row.lang))
@@ -65,8 +63,8 @@ async def on_button(
 ) -> None:
     """Buttons b:…: the role is checked at every press."""
     svc = services(context)
-    row = await chat_row(update, context)
-    if not await require(update, context, row.lang, Role.STAFF):
+    row = await staff_chat(update, context, Role.STAFF)
+    if row is None:
         return
     _ = gettext(row.lang)
     step, value = args[0], args[1] if len(args) > 1 else ""
@@ -357,8 +355,8 @@ def _weekly_campaign(state: dict[str, Any], tz: Any) -> Any:
 async def scheduled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/scheduled: what is coming or sending, with cancel buttons."""
     svc = services(context)
-    row = await chat_row(update, context)
-    if not await require(update, context, row.lang, Role.STAFF):
+    row = await staff_chat(update, context, Role.STAFF)
+    if row is None:
         return
     _ = gettext(row.lang)
     coming = await svc.broadcasts.list(("scheduled", "sending"))

@@ -9,8 +9,8 @@ from telegram.ext import ContextTypes
 
 from bot import export, stats
 from bot.handlers import callbacks
-from bot.handlers.access import in_private, require
-from bot.handlers.common import answer, buttons, chat_row, services, show
+from bot.handlers.access import staff_chat
+from bot.handlers.common import answer, buttons, services, show
 from bot.i18n import gettext, number
 from bot.roles import Role
 
@@ -33,10 +33,8 @@ def period_for(code: str, today: date) -> stats.Period:
 async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/stats: staff see this month's outreach in a few lines."""
     svc = services(context)
-    row = await chat_row(update, context)
-    if not await require(update, context, row.lang, Role.STAFF):
-        return
-    if not await in_private(update, context, row.lang):
+    row = await staff_chat(update, context, Role.STAFF)
+    if row is None:
         return
     _ = gettext(row.lang)
     period = period_for("tm", datetime.now(svc.config.tz).date())
@@ -58,10 +56,8 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/export: the lead office picks a period and gets the workbook."""
-    row = await chat_row(update, context)
-    if not await require(update, context, row.lang, Role.LEAD):
-        return
-    if not await in_private(update, context, row.lang):
+    row = await staff_chat(update, context, Role.LEAD)
+    if row is None:
         return
     _ = gettext(row.lang)
     labels = {"tm": _("This month"), "lm": _("Last month"), "tq": _("This quarter"),
@@ -73,10 +69,8 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
     """Button x:PERIOD: the lead role is checked again, then the workbook is sent."""
     svc = services(context)
-    row = await chat_row(update, context)
-    if not await require(update, context, row.lang, Role.LEAD):
-        return
-    if not await in_private(update, context, row.lang):
+    row = await staff_chat(update, context, Role.LEAD)
+    if row is None:
         return
     _ = gettext(row.lang)
     await answer(update, context, _("Preparing the workbook…"))

@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.handlers import callbacks
-from bot.handlers.access import in_private, require
-from bot.handlers.common import buttons, chat_row, services, show
+from bot.handlers.access import staff_chat
+from bot.handlers.common import buttons, services, show
 from bot.handlers.menus import sync_scopes
 from bot.i18n import N_, day, gettext
 from bot.roles import Role
@@ -25,13 +25,11 @@ def role_name(role: str, lang: str) -> str:
 async def staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/staff, /staff add USER_ID staff|lead, /staff remove USER_ID."""
     svc = services(context)
-    row = await chat_row(update, context)
-    _ = gettext(row.lang)
+    row = await staff_chat(update, context, Role.LEAD)
     user = update.effective_user
-    if user is None or not await require(update, context, row.lang, Role.LEAD):
+    if row is None or user is None:
         return
-    if not await in_private(update, context, row.lang):
-        return
+    _ = gettext(row.lang)
     args = [a.strip().lower() for a in (context.args or [])]
     if not args:
         lines = ["<b>" + _("Ward staff and lead office") + "</b>"]
@@ -72,11 +70,11 @@ async def on_button(
 ) -> None:
     """Buttons s:a, s:r, s:x: the role is checked again at every press."""
     svc = services(context)
-    row = await chat_row(update, context)
-    _ = gettext(row.lang)
+    row = await staff_chat(update, context, Role.LEAD)
     user = update.effective_user
-    if user is None or not await require(update, context, row.lang, Role.LEAD):
+    if row is None or user is None:
         return
+    _ = gettext(row.lang)
     if action == "staff_cancel":
         await show(update, _("Cancelled: nothing changed."))
         return
