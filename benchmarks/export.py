@@ -38,7 +38,7 @@ async def fill(db: Database, areas: list[str], subscribers: int, events: int) ->
             timespec="seconds")
 
     rows = [(at(), "subscribe", rng.choice(areas), rng.choice(("vi", "vi", "en")),
-             "private" if rng.random() < 0.95 else "group", None, None)
+             "private" if rng.random() < 0.95 else "group", None, None, 1)
             for _ in range(subscribers)]
     for kind in rng.choices(kinds, weights, k=events - subscribers):
         area = rng.choice(areas)
@@ -53,11 +53,12 @@ async def fill(db: Database, areas: list[str], subscribers: int, events: int) ->
                 detail = f"câu hỏi chưa có hướng dẫn số {rng.randrange(300)}"
         elif kind == "broadcast":
             detail = f"{rng.randrange(1000)}:{rng.randrange(5000)}"
-        rows.append((at(), kind, area, "vi", "private", guide, detail))
+        active = -1 if kind in ("unsubscribe", "blocked") else 0
+        rows.append((at(), kind, area, "vi", "private", guide, detail, active))
     async with db.transaction() as conn:
         await conn.executemany(
-            "INSERT INTO events (at, kind, area_id, lang, chat_kind, guide_id, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", rows,
+            "INSERT INTO events (at, kind, area_id, lang, chat_kind, guide_id, detail, active) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows,
         )
 
 

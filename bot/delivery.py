@@ -292,8 +292,7 @@ class Delivery:
         if result.outcome is Outcome.SENT:
             await self._final(row, "sent", None)
         elif result.outcome is Outcome.BLOCKED:
-            await self._final(row, "blocked", result.reason)
-            await self.db.execute("UPDATE chats SET blocked = 1 WHERE chat_id = ?", (row.chat_id,))
+            await self._final(row, "blocked", result.reason)  # the chat is marked in flush()
         elif result.outcome is Outcome.RETRY_AFTER:
             logger.warning("Telegram asked to slow down: %.0f s for the whole broadcast",
                            result.retry_after)
@@ -340,13 +339,25 @@ class Delivery:
                 [(status, error, at, r.broadcast_id, r.chat_id)
                  for r, status, error, at in results],
             )
-            log = [(at, f"delivery_{status}", r.area_id, r.lang, kind(r), str(r.broadcast_id))
+            log = [(at, f"delivery_{status}", r.area_id, r.lang, kind(r), str(r.broadcast_id), 0)
                    for r, status, _e, at in results]
-            log += [(at, "blocked", r.area_id, r.lang, kind(r), None)
-                    for r, status, _e, at in results if status == "blocked"]
+            for r, status, _e, at in results:
+                if status != "blocked":
+                    continue
+                # Marked and logged once, whichever comes first: this 403 or Telegram's update
+                # that the resident blocked the bot (see Subscriptions.set_blocked).
+                async with conn.execute(
+                    "UPDATE chats SET blocked = 1, updated_at = ? "
+                    "WHERE chat_id = ? AND blocked = 0 RETURNING area_id, lang, subscribed",
+                    (at, r.chat_id),
+                ) as cur:
+                    chat = await cur.fetchone()
+                if chat is not None:
+                    log.append((at, "blocked", chat["area_id"], chat["lang"], kind(r), None,
+                                -1 if chat["subscribed"] else 0))
             await conn.executemany(
-                "INSERT INTO events (at, kind, area_id, lang, chat_kind, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?)", log,
+                "INSERT INTO events (at, kind, area_id, lang, chat_kind, detail, active) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", log,
             )
         for r, *_rest in results:
             key = (r.broadcast_id, r.chat_id)

@@ -111,8 +111,6 @@ class Report:
     broadcasts: list[dict[str, object]] = field(default_factory=list)
 
 
-# event kind → (figure, sign) for the running subscriber count
-ACTIVE_CHANGE = {"subscribe": 1, "unsubscribe": -1, "blocked": -1, "unblocked": 1}
 IN_PERIOD = {
     "subscribe": "subscribers_new", "unsubscribe": "unsubscribed", "blocked": "blocked",
     "delivery_sent": "messages_sent", "delivery_failed": "messages_failed",
@@ -156,18 +154,17 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
             per_area[key] = AreaFigures(key, names.get(key, key or "(chưa chọn khu)"))
         return per_area[key]
 
-    # Active at the period's end: every change of subscription up to then.
+    # Active at the period's end: every change of "receiving warnings" up to then.
     for r in await db.fetchall(
-        "SELECT kind, area_id, chat_kind, SUM(n) AS n FROM event_days "
+        "SELECT area_id, chat_kind, SUM(active) AS active FROM event_days "
         "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'unblocked') AND day <= ? "
-        "GROUP BY kind, area_id, chat_kind", (last_day,),
+        "GROUP BY area_id, chat_kind", (last_day,),
     ):
         f = figures(r["area_id"])
-        delta = ACTIVE_CHANGE[r["kind"]] * r["n"]
         if r["chat_kind"] == "group":
-            f.groups_active += delta
+            f.groups_active += r["active"]
         else:
-            f.households_active += delta
+            f.households_active += r["active"]
     for r in await db.fetchall(
         "SELECT kind, area_id, " + _IN_PERIOD_SUMS + "GROUP BY kind, area_id",
         (first_day, last_day),

@@ -63,10 +63,11 @@ class Subscriptions:
         if before.subscribed and before.area_id and before.area_id != area_id:
             await events.log(
                 self.db, "unsubscribe", area_id=before.area_id, lang=before.lang,
-                chat_kind=kind, detail="moved",
+                chat_kind=kind, detail="moved", active=-_receiving(before),
             )
         await chat_store.update(self.db, chat_id, area_id=area_id, subscribed=1, blocked=0)
-        await events.log(self.db, "subscribe", area_id=area_id, lang=before.lang, chat_kind=kind)
+        await events.log(self.db, "subscribe", area_id=area_id, lang=before.lang, chat_kind=kind,
+                         active=1)
         return SubscribeResult(await self._require(chat_id), changed=True)
 
     async def unsubscribe(self, chat_id: int, reason: str = "command") -> ChatRow | None:
@@ -76,7 +77,7 @@ class Subscriptions:
         await chat_store.update(self.db, chat_id, subscribed=0)
         await events.log(
             self.db, "unsubscribe", area_id=before.area_id, lang=before.lang,
-            chat_kind=chat_kind(before.kind), detail=reason,
+            chat_kind=chat_kind(before.kind), detail=reason, active=-_receiving(before),
         )
         return await chat_store.get(self.db, chat_id)
 
@@ -89,6 +90,7 @@ class Subscriptions:
         await events.log(
             self.db, "blocked" if blocked else "unblocked", area_id=before.area_id,
             lang=before.lang, chat_kind=chat_kind(before.kind),
+            active=(-1 if blocked else 1) if before.subscribed else 0,
         )
 
     async def migrate(self, old_id: int, new_id: int) -> None:
@@ -104,7 +106,7 @@ class Subscriptions:
         if before.subscribed:
             await events.log(
                 self.db, "unsubscribe", area_id=before.area_id, lang=before.lang,
-                chat_kind=chat_kind(before.kind), detail="forget",
+                chat_kind=chat_kind(before.kind), detail="forget", active=-_receiving(before),
             )
         await events.log(self.db, "forget", lang=before.lang, chat_kind=chat_kind(before.kind))
         await chat_store.delete(self.db, chat_id)
@@ -115,3 +117,8 @@ class Subscriptions:
         if row is None:
             raise LookupError(f"chat {chat_id} is not known")
         return row
+
+
+def _receiving(chat: ChatRow) -> int:
+    """1 when the chat receives warnings now (subscribed and not blocked), else 0."""
+    return int(chat.subscribed and not chat.blocked)

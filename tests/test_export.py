@@ -12,6 +12,7 @@ from pathlib import Path
 
 from telegram.ext import Application
 
+from bot.broadcasts import Broadcast
 from bot.store.chats import get as get_chat
 from tests.auxil.chat import Person, eventually
 from tests.fakes import FakeBotAPI
@@ -29,6 +30,30 @@ def export(
         capture_output=True, text=True, timeout=60, env=env | {"SANSANG_DB": str(db)},
         check=False,
     )
+
+
+async def school_in_an_bien(api: FakeBotAPI, teacher: Person) -> None:
+    """A school's group adds the bot and its administrator subscribes it to An Biên."""
+    mark = api.mark()
+    api.bot_added_to_group(SCHOOL, teacher.user_id, title=SCHOOL_TITLE)
+    api.set_member_status(SCHOOL, teacher.user_id, "administrator")
+    school = teacher.in_group(SCHOOL)
+    await school.reply_since(mark)
+    await school.press("Khu An Biên")
+
+
+async def broadcast_to_an_bien(bot: Application) -> Broadcast:  # type: ignore[type-arg]
+    """A broadcast from the CLI to An Biên, sent now; its results written."""
+    svc = bot.bot_data["services"]
+    b = await svc.broadcasts.create("Cảnh báo", targets=["an-bien"], created_by="cli")
+    await bot.bot_data["scheduler"].reconcile()
+
+    async def done() -> bool:
+        return (await svc.broadcasts.get(b.id)).status == "done"
+
+    await eventually(done)
+    await bot.bot_data["delivery"].flush()
+    return b
 
 
 async def test_export_counts_a_known_history_and_names_nobody(
@@ -51,22 +76,10 @@ async def test_export_counts_a_known_history_and_names_nobody(
     api.block(people[3].user_id)
     # A school's group chat in An Biên; its delivery fails with a 400.
     teacher = Person(api, 781234599, first_name="Cô Trần Thị Giáo")
-    mark = api.mark()
-    api.bot_added_to_group(SCHOOL, teacher.user_id, title=SCHOOL_TITLE)
-    api.set_member_status(SCHOOL, teacher.user_id, "administrator")
-    school = teacher.in_group(SCHOOL)
-    await school.reply_since(mark)
-    await school.press("Khu An Biên")
+    await school_in_an_bien(api, teacher)
     api.fail_next("sendMessage", status=400, description="Bad Request: chat not found",
                   chat_id=SCHOOL)
-    b = await svc.broadcasts.create("Cảnh báo", targets=["an-bien"], created_by="cli")
-    await bot.bot_data["scheduler"].reconcile()
-
-    async def done() -> bool:
-        return (await svc.broadcasts.get(b.id)).status == "done"
-
-    await eventually(done)
-    await bot.bot_data["delivery"].flush()
+    b = await broadcast_to_an_bien(bot)
     assert await get_chat(svc.db, people[1].user_id) is None  # forgotten
 
     month = datetime.now(svc.config.tz).strftime("%Y-%m")
@@ -255,3 +268,38 @@ async def test_staff_work_is_not_done_in_a_group(
     answer = await group.press_data(callbacks.export("ty"))
     assert answer.params["text"] == PRIVATE_ONLY
     assert api.documents(SCHOOL) == []
+
+
+async def test_active_subscribers_count_each_chat_once_whatever_the_order(
+    bot: Application, api: FakeBotAPI  # type: ignore[type-arg]
+) -> None:
+    """Blocking after unsubscribing, or a group that removes the bot after a 403 already
+    marked it blocked, must not take a chat away twice."""
+    from bot import stats
+
+    svc = bot.bot_data["services"]
+    left = Person(api, 781234570, first_name="Đã hủy")
+    stays = Person(api, 781234571, first_name="Vẫn nhận")
+    for p in (left, stays):
+        api.add_chat(p.user_id, "private", first_name=p.first_name)
+        await p.say("/start an-bien")
+    await left.say("/unsubscribe")
+    api.user_blocks_bot(left.user_id)  # after unsubscribing: nothing more to take away
+    teacher = Person(api, 781234598, first_name="Thầy Giáo")
+    await school_in_an_bien(api, teacher)
+    api.fail_next("sendMessage", status=403, chat_id=SCHOOL,
+                  description="Forbidden: bot was kicked from the group chat")
+    await broadcast_to_an_bien(bot)
+    api.bot_removed_from_group(SCHOOL, teacher.user_id)  # the kick arrives after the 403
+
+    async def unsubscribed() -> bool:
+        row = await get_chat(svc.db, SCHOOL)
+        return row is not None and not row.subscribed
+
+    await eventually(unsubscribed)
+    today = datetime.now(svc.config.tz).date()
+    report = await stats.report(svc.db, svc.areas, stats.Period(today, today))
+    an_bien = next(f for f in report.areas if f.area_id == "an-bien")
+    assert (an_bien.households_active, an_bien.groups_active) == (1, 0)
+    assert an_bien.blocked == 2  # the resident and the school, once each
+    assert report.total.subscribers_active == 1

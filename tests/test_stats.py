@@ -33,8 +33,11 @@ QUARTER = stats.Period.parse(quarter="2026-Q3")
 
 
 def history(seed: int = 7, n: int = 3000) -> list[tuple[str, str, str | None, str, str | None,
-                                                          str | None]]:
-    """(at, kind, area_id, chat_kind, guide_id, detail), from June to mid-October 2026."""
+                                                          str | None, int]]:
+    """(at, kind, area_id, chat_kind, guide_id, detail, active), June to mid-October 2026.
+
+    `active` is what the bot records: +1 or -1 when the event changed whether a chat receives
+    warnings, 0 when it did not (a block after unsubscribing, say)."""
     rng = random.Random(seed)
     area_ids = [a.id for a in AREAS.areas[:5]] + [None]
     start = datetime(2026, 6, 1, tzinfo=UTC)
@@ -59,8 +62,10 @@ def history(seed: int = 7, n: int = 3000) -> list[tuple[str, str, str | None, st
         elif kind == "broadcast":
             area = ",".join(rng.sample(area_ids[:5], 2)) if rng.random() < 0.5 else None
             detail = f"{i}:{rng.randrange(100)}"
+        active = {"subscribe": 1, "unblocked": rng.choice((0, 1)),
+                  "unsubscribe": rng.choice((0, -1)), "blocked": rng.choice((0, -1))}.get(kind, 0)
         rows.append((at.isoformat(timespec="seconds"), kind, area,
-                     "group" if rng.random() < 0.2 else "private", guide, detail))
+                     "group" if rng.random() < 0.2 else "private", guide, detail, active))
     return rows
 
 
@@ -72,11 +77,11 @@ def expected(rows: list, period: stats.Period, tz: ZoneInfo) -> dict:  # type: i
     views: Counter[str] = Counter()
     unanswered: Counter[str] = Counter()
     broadcasts: list[datetime] = []
-    for at, kind, area, chat_kind, guide, detail in rows:
+    for at, kind, area, chat_kind, guide, detail, change in rows:
         local = datetime.fromisoformat(at).astimezone(tz)
         area = area or ""
-        if local.date() <= period.end and kind in stats.ACTIVE_CHANGE:
-            active[area, chat_kind] += stats.ACTIVE_CHANGE[kind]
+        if local.date() <= period.end:
+            active[area, chat_kind] += change
         if not period.start <= local.date() <= period.end:
             continue
         month = local.strftime("%Y-%m")
@@ -106,8 +111,8 @@ async def filled(path: Path, rows: list, tz: ZoneInfo = WARD) -> Database:  # ty
     db = await Database.open(path, tz=tz)
     async with db.transaction() as conn:
         await conn.executemany(
-            "INSERT INTO events (at, kind, area_id, lang, chat_kind, guide_id, detail) "
-            "VALUES (?, ?, ?, 'vi', ?, ?, ?)", rows,
+            "INSERT INTO events (at, kind, area_id, lang, chat_kind, guide_id, detail, active) "
+            "VALUES (?, ?, ?, 'vi', ?, ?, ?, ?)", rows,
         )
     return db
 
@@ -161,16 +166,19 @@ async def test_another_zone_recounts_the_days(tmp_path: Path, caplog: pytest.Log
 
 
 async def test_events_logged_before_the_roll_up_are_counted(tmp_path: Path) -> None:
+    """A database from before migrations 0005 and 0006: its events are rolled up at the next
+    start, each subscription change counted by its kind (all that was recorded then)."""
     migrations = sorted((data_dir("db") / "migrations").glob("*.sql"))
     before = [p for p in migrations if p.name < "0005"]
-    rows = history(seed=3, n=500)
+    by_kind = {"subscribe": 1, "unblocked": 1, "unsubscribe": -1, "blocked": -1}
+    rows = [(*r[:6], by_kind.get(r[1], 0)) for r in history(seed=3, n=500)]
     path = tmp_path / "old.sqlite3"
     db = await Database.open(path, migrate=False)
     await db.migrate(before)
     async with db.transaction() as conn:
         await conn.executemany(
             "INSERT INTO events (at, kind, area_id, lang, chat_kind, guide_id, detail) "
-            "VALUES (?, ?, ?, 'vi', ?, ?, ?)", rows,
+            "VALUES (?, ?, ?, 'vi', ?, ?, ?)", [r[:6] for r in rows],
         )
     await db.close()
     db = await Database.open(path)  # as the upgraded bot starts
@@ -198,7 +206,7 @@ async def test_quarter_export_files_have_each_month_and_local_dates(tmp_path: Pa
 
     rows = history(seed=5, n=1500)
     # A broadcast at 18:30 UTC on 31 July is on 1 August, 01:30, in Hải Phòng.
-    rows.append(("2026-07-31T18:30:00+00:00", "broadcast", None, "private", None, "999:42"))
+    rows.append(("2026-07-31T18:30:00+00:00", "broadcast", None, "private", None, "999:42", 0))
     path = tmp_path / "q.sqlite3"
     await (await filled(path, rows)).close()
     want = expected(rows, QUARTER, WARD)

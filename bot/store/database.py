@@ -158,7 +158,9 @@ class Database:
                     raise MigrationError(f"migration {p.name} failed: {exc}") from exc
             logger.info("applied migration %s", p.name)
             done.append(p.name)
-        await self._refill_event_days()
+        shipped = {p.name for p in (data_dir("db") / "migrations").glob("*.sql")}
+        if shipped <= set(await self.applied_migrations()):  # the roll-up needs today's schema
+            await self._refill_event_days()
         return done
 
     async def _refill_event_days(self) -> None:
@@ -172,9 +174,9 @@ class Database:
         async with self.transaction() as conn:
             await conn.execute("DELETE FROM event_days")
             await conn.execute(
-                "INSERT INTO event_days (kind, day, area_id, chat_kind, topic, n) "
-                "SELECT kind, day, area_id, chat_kind, topic, COUNT(*) FROM event_day_keys "
-                "GROUP BY kind, day, area_id, chat_kind, topic"
+                "INSERT INTO event_days (kind, day, area_id, chat_kind, topic, n, active) "
+                "SELECT kind, day, area_id, chat_kind, topic, COUNT(*), SUM(active) "
+                "FROM event_day_keys GROUP BY kind, day, area_id, chat_kind, topic"
             )
             await conn.execute(
                 "INSERT INTO settings (key, value) VALUES ('rollup_zone', ?) "

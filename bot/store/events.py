@@ -14,11 +14,14 @@ async def log(
     chat_kind: str | None = None,
     guide_id: str | None = None,
     detail: str | None = None,
+    active: int = 0,
 ) -> None:
+    """`active`: how this event changed the number of chats receiving warnings (subscribed
+    and not blocked): +1, -1 or 0. The report's "active at the period's end" is its sum."""
     await db.execute(
-        "INSERT INTO events (at, kind, area_id, lang, chat_kind, guide_id, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (utcnow(), kind, area_id, lang, chat_kind, guide_id, detail),
+        "INSERT INTO events (at, kind, area_id, lang, chat_kind, guide_id, detail, active) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (utcnow(), kind, area_id, lang, chat_kind, guide_id, detail, active),
     )
 
 
