@@ -240,3 +240,14 @@ async def test_quarter_export_files_have_each_month_and_local_dates(tmp_path: Pa
     assert ours[1].hour == 1 and ours[1].minute == 30
     row = next(i for i, r in enumerate(listed, start=2) if r[2] == "999")
     assert sheet.cell(row, 1).number_format == "dd/mm/yyyy"
+
+
+def test_local_day_of_a_stored_time() -> None:
+    from bot.store.database import local_day_of
+
+    local_day = local_day_of(WARD)
+    assert local_day("2026-07-31T16:59:59+00:00") == "2026-07-31"
+    assert local_day("2026-07-31T17:00:00+00:00") == "2026-08-01"  # midnight in Hải Phòng
+    assert local_day("2026-07-31T17:00:00") == "2026-08-01"  # stored without a zone: UTC
+    assert local_day("9999-12-31T23:00:00+00:00") == "9999-12-31"  # past year 9999: kept
+    assert local_day("not a time") == "not a time"[:10] and local_day(None) == ""

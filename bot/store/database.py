@@ -40,11 +40,11 @@ def local_day_of(tz: ZoneInfo) -> Callable[[str | None], str]:
     def local_day(at: str | None) -> str:
         try:
             moment = datetime.fromisoformat(at or "")
-        except ValueError:
-            return (at or "")[:10]  # never fail an insert over a malformed time
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(tz).date().isoformat()
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            return moment.astimezone(tz).date().isoformat()
+        except (ValueError, OverflowError):  # never fail an insert over a malformed time
+            return (at or "")[:10]
 
     return local_day
 
