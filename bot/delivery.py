@@ -331,7 +331,6 @@ class Delivery:
         self._flushed_at = time.monotonic()
         if not results:
             return
-        kind = lambda r: "private" if r.chat_kind == "private" else "group"  # noqa: E731
         async with self.db.transaction() as conn:
             await conn.executemany(
                 "UPDATE outbox SET status = ?, error = ?, sent_at = ?, attempts = attempts + 1 "
@@ -339,26 +338,15 @@ class Delivery:
                 [(status, error, at, r.broadcast_id, r.chat_id)
                  for r, status, error, at in results],
             )
-            log = [(at, f"delivery_{status}", r.area_id, r.lang, kind(r), str(r.broadcast_id), 0)
-                   for r, status, _e, at in results]
-            for r, status, _e, at in results:
-                if status != "blocked":
-                    continue
-                # Marked and logged once, whichever comes first: this 403 or Telegram's update
-                # that the resident blocked the bot (see Subscriptions.set_blocked).
-                async with conn.execute(
-                    "UPDATE chats SET blocked = 1, updated_at = ? "
-                    "WHERE chat_id = ? AND blocked = 0 RETURNING area_id, lang, subscribed",
-                    (at, r.chat_id),
-                ) as cur:
-                    chat = await cur.fetchone()
-                if chat is not None:
-                    log.append((at, "blocked", chat["area_id"], chat["lang"], kind(r), None,
-                                -1 if chat["subscribed"] else 0))
             await conn.executemany(
-                "INSERT INTO events (at, kind, area_id, lang, chat_kind, detail, active) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", log,
+                "INSERT INTO events (at, kind, area_id, lang, chat_kind, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [(at, f"delivery_{status}", r.area_id, r.lang, chat_store.chat_kind(r.chat_kind),
+                  str(r.broadcast_id)) for r, status, _e, at in results],
             )
+            for r, status, _e, at in results:
+                if status == "blocked":
+                    await chat_store.set_blocked(conn, r.chat_id, True, at)
         for r, *_rest in results:
             key = (r.broadcast_id, r.chat_id)
             self._buffered.discard(key)

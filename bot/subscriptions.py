@@ -9,16 +9,11 @@ import logging
 from dataclasses import dataclass
 
 from bot.areas import AreaCatalog
-from bot.store import Database, events
+from bot.store import Database, events, utcnow
 from bot.store import chats as chat_store
-from bot.store.chats import ChatRow
+from bot.store.chats import ChatRow, chat_kind
 
 logger = logging.getLogger(__name__)
-
-
-def chat_kind(kind: str) -> str:
-    """Statistics know two kinds: a person's private chat, or a group of people."""
-    return "private" if kind == "private" else "group"
 
 
 @dataclass(frozen=True)
@@ -83,15 +78,8 @@ class Subscriptions:
 
     async def set_blocked(self, chat_id: int, blocked: bool) -> None:
         """The resident blocked (or unblocked) the bot: no more messages until they come back."""
-        before = await chat_store.get(self.db, chat_id)
-        if before is None or before.blocked == blocked:
-            return
-        await chat_store.update(self.db, chat_id, blocked=int(blocked))
-        await events.log(
-            self.db, "blocked" if blocked else "unblocked", area_id=before.area_id,
-            lang=before.lang, chat_kind=chat_kind(before.kind),
-            active=(-1 if blocked else 1) if before.subscribed else 0,
-        )
+        async with self.db.transaction() as conn:
+            await chat_store.set_blocked(conn, chat_id, blocked, utcnow())
 
     async def migrate(self, old_id: int, new_id: int) -> None:
         if await chat_store.get(self.db, old_id) is not None:

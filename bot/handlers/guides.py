@@ -13,7 +13,7 @@ from bot.handlers.info import emergency_text
 from bot.i18n import day, gettext
 from bot.library import HAZARDS, PHASES, Guide
 from bot.render import markdown_to_html, split_message
-from bot.subscriptions import chat_kind
+from bot.store.chats import chat_kind
 
 MAX_QUESTION = 1000  # longer messages are searched by their start
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from bot.store.database import Database, utcnow
+
+
+def chat_kind(kind: str) -> str:
+    """Statistics know two kinds: a person's private chat, or a group of people."""
+    return "private" if kind == "private" else "group"
 
 
 @dataclass(frozen=True)
@@ -87,3 +94,27 @@ async def move(db: Database, old_id: int, new_id: int, kind: str) -> None:
             "UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
             (new_id, old_id),
         )
+
+
+async def set_blocked(conn: aiosqlite.Connection, chat_id: int, blocked: bool, at: str) -> bool:
+    """Mark a chat blocked (or back) and log it, once, in the caller's transaction.
+
+    Nothing happens when the chat already is so (or is gone): a 403 to a resident and Telegram's
+    update that they blocked the bot come in either order, and the chat leaves once. The event's
+    `active` is the change in chats receiving warnings: only a subscribed chat counts.
+    """
+    async with conn.execute(
+        "UPDATE chats SET blocked = ?, updated_at = ? WHERE chat_id = ? AND blocked = ? "
+        "RETURNING kind, area_id, lang, subscribed",
+        (int(blocked), at, chat_id, int(not blocked)),
+    ) as cur:
+        chat = await cur.fetchone()
+    if chat is None:
+        return False
+    await conn.execute(
+        "INSERT INTO events (at, kind, area_id, lang, chat_kind, active) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (at, "blocked" if blocked else "unblocked", chat["area_id"], chat["lang"],
+         chat_kind(chat["kind"]), (-1 if blocked else 1) if chat["subscribed"] else 0),
+    )
+    return True
