@@ -91,11 +91,7 @@ class Subscriptions:
         before = await chat_store.get(self.db, chat_id)
         if before is None:
             return False
-        if before.subscribed:
-            await events.log(
-                self.db, "unsubscribe", area_id=before.area_id, lang=before.lang,
-                chat_kind=chat_kind(before.kind), detail="forget", active=-_receiving(before),
-            )
+        await self.unsubscribe(chat_id, reason="forget")  # counted as any unsubscription
         await events.log(self.db, "forget", lang=before.lang, chat_kind=chat_kind(before.kind))
         await chat_store.delete(self.db, chat_id)
         return True
