@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from bot.stats import AreaFigures, Report
@@ -145,14 +145,11 @@ def to_xlsx(report: Report) -> bytes:
     ws.write_row(0, 0, ("Ngày", "Giờ", "Mã bản tin", "Số người nhận", "Khu"), bold)
     ws.set_column(0, 0, 12)
     for i, b in enumerate(report.broadcasts, start=1):
-        when = b["at"]
-        assert isinstance(when, datetime)
-        broadcast_id, _, recipients = str(b["detail"] or "").partition(":")
-        ws.write_datetime(i, 0, when.date(), day_format)
-        ws.write_datetime(i, 1, when.time(), time_format)
-        ws.write(i, 2, broadcast_id)
-        ws.write_number(i, 3, int(recipients) if recipients.isdigit() else 0)
-        ws.write(i, 4, "tất cả" if b["target"] == "all" else str(b["target"]))
+        ws.write_datetime(i, 0, b.at.date(), day_format)
+        ws.write_datetime(i, 1, b.at.time(), time_format)
+        ws.write(i, 2, b.broadcast_id)
+        ws.write_number(i, 3, b.recipients)
+        ws.write(i, 4, "tất cả" if b.target == "all" else b.target)
 
     ws = wb.add_worksheet("Câu hỏi chưa có hướng dẫn")
     ws.write_row(0, 0, ("Câu hỏi (để viết hướng dẫn mới)", "Số lần"), bold)

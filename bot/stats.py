@@ -99,6 +99,16 @@ class AreaFigures:
                 setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+@dataclass(frozen=True)
+class BroadcastLine:
+    """One broadcast of the period, from its event (detail "id:recipients")."""
+
+    at: datetime  # local time, naive (as a spreadsheet shows it)
+    broadcast_id: str
+    recipients: int
+    target: str  # area ids joined by commas, or "all"
+
+
 @dataclass
 class Report:
     period: Period
@@ -107,8 +117,7 @@ class Report:
     by_month: dict[str, AreaFigures]
     views_by_hazard: Counter[str]
     unanswered: list[tuple[str, int]]
-    # each broadcast: at (local time, naive), detail ("id:recipients"), target (areas or "all")
-    broadcasts: list[dict[str, object]] = field(default_factory=list)
+    broadcasts: list[BroadcastLine] = field(default_factory=list)
 
 
 IN_PERIOD = {
@@ -189,7 +198,7 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
         (start, end),
     ):
         unanswered[" ".join(r["detail"].lower().split())] += r["n"]
-    broadcast_rows: list[dict[str, object]] = []
+    broadcast_rows: list[BroadcastLine] = []
     for r in await db.fetchall(
         "SELECT area_id, at, detail FROM events "
         "WHERE kind = 'broadcast' AND at >= ? AND at < ? ORDER BY at", (start, end),
@@ -201,8 +210,10 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
         month = local.strftime("%Y-%m")
         if month in by_month:
             by_month[month].broadcasts += 1
-        broadcast_rows.append({"at": local.replace(tzinfo=None), "detail": r["detail"],
-                               "target": r["area_id"] or "all"})
+        broadcast_id, _, recipients = (r["detail"] or "").partition(":")
+        broadcast_rows.append(BroadcastLine(
+            local.replace(tzinfo=None), broadcast_id,
+            int(recipients) if recipients.isdigit() else 0, r["area_id"] or "all"))
     ordered = [per_area[a.id] for a in areas.areas] + [
         f for k, f in sorted(per_area.items()) if k not in names]
     total = AreaFigures("TOTAL", "Tổng cộng")

@@ -131,7 +131,7 @@ def check(report: stats.Report, want: dict) -> None:  # type: ignore[type-arg]
             assert getattr(f, name) == want["by_month"][month][name], (month, name)
     assert report.views_by_hazard == want["views"]
     assert dict(report.unanswered) == dict(want["unanswered"])
-    assert [b["at"] for b in report.broadcasts] == sorted(want["broadcasts"])
+    assert [b.at for b in report.broadcasts] == sorted(want["broadcasts"])
     assert report.total.broadcasts == len(want["broadcasts"])
     assert report.total.messages_sent == sum(c["messages_sent"] for c in want["per_area"].values())
 
