@@ -136,14 +136,6 @@ def _count(f: AreaFigures, r: Any) -> None:
         f.answered += r["answered"]
 
 
-# The kinds of IN_PERIOD, with their sums: (kind, n, answered) per group.
-_IN_PERIOD_SUMS = (
-    "SUM(n) AS n, SUM(CASE WHEN topic = 'answered' THEN n ELSE 0 END) AS answered "
-    "FROM event_days WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'delivery_sent', "
-    "'delivery_failed', 'delivery_blocked', 'guide_view', 'question') AND day BETWEEN ? AND ? "
-)
-
-
 async def report(db: Database, areas: AreaCatalog, period: Period,
                  top_unanswered: int = 20) -> Report:
     """The period's figures, counted in the ward's zone (the database's `tz`).
@@ -174,16 +166,16 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
             f.groups_active += r["active"]
         else:
             f.households_active += r["active"]
-    for r in await db.fetchall(
-        "SELECT kind, area_id, " + _IN_PERIOD_SUMS + "GROUP BY kind, area_id",
-        (first_day, last_day),
-    ):
-        _count(figures(r["area_id"]), r)
+    # The kinds of IN_PERIOD, per area and local month in one pass: each row adds to both.
     by_month = {m: AreaFigures("", m) for m in period.months()}
     for r in await db.fetchall(
-        "SELECT kind, substr(day, 1, 7) AS month, " + _IN_PERIOD_SUMS + "GROUP BY kind, month",
-        (first_day, last_day),
+        "SELECT kind, area_id, substr(day, 1, 7) AS month, SUM(n) AS n, "
+        "SUM(CASE WHEN topic = 'answered' THEN n ELSE 0 END) AS answered FROM event_days "
+        "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'delivery_sent', "
+        "'delivery_failed', 'delivery_blocked', 'guide_view', 'question') "
+        "AND day BETWEEN ? AND ? GROUP BY kind, area_id, month", (first_day, last_day),
     ):
+        _count(figures(r["area_id"]), r)
         _count(by_month[r["month"]], r)
     views: Counter[str] = Counter()
     for r in await db.fetchall(
