@@ -123,8 +123,9 @@ class Database:
 
     async def migrate(self, files: Iterable[Path] | None = None) -> list[str]:
         """Apply the migrations not yet recorded, in order, each in one transaction."""
+        shipped = list((data_dir("db") / "migrations").glob("*.sql"))
         if files is None:
-            files = (data_dir("db") / "migrations").glob("*.sql")
+            files = shipped
         paths = sorted(files, key=lambda p: p.name)
         for p in paths:
             if not MIGRATION_NAME.match(p.name):
@@ -158,9 +159,8 @@ class Database:
                     raise MigrationError(f"migration {p.name} failed: {exc}") from exc
             logger.info("applied migration %s", p.name)
             done.append(p.name)
-        shipped = {p.name for p in (data_dir("db") / "migrations").glob("*.sql")}
-        if shipped <= set(await self.applied_migrations()):  # the roll-up needs today's schema
-            await self._refill_event_days()
+        if {p.name for p in shipped} <= set(await self.applied_migrations()):
+            await self._refill_event_days()  # it needs today's whole schema
         return done
 
     async def _refill_event_days(self) -> None:
