@@ -17,6 +17,7 @@ from bot.commands import visible_to
 from bot.i18n import gettext
 from bot.roles import Role
 from bot.services import Services
+from bot.store import scopes
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +46,9 @@ async def sync_scopes(app: Application) -> None:  # type: ignore[type-arg]
     }
     if "menu_scopes_loaded" not in app.bot_data:
         # After a restart we do not know which menus were set before: clear those of removed users.
-        removed = await svc.db.fetchall(
-            "SELECT DISTINCT target FROM audit WHERE action = ?", ("role.remove",)
-        )
-        for r in removed:
-            if r["target"].isdigit() and int(r["target"]) not in wanted:
-                applied[int(r["target"])] = Role.RESIDENT
+        for user_id in await scopes.former_role_holders(svc.db):
+            if user_id not in wanted:
+                applied[user_id] = Role.RESIDENT
         app.bot_data["menu_scopes_loaded"] = True
     for user_id in set(applied) | set(wanted):
         role = wanted.get(user_id, Role.RESIDENT)
