@@ -11,7 +11,14 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
-from babel.dates import format_date, format_datetime
+from babel import Locale
+from babel.dates import (
+    format_datetime,
+    format_skeleton,
+    format_time,
+    get_day_names,
+    get_timezone_name,
+)
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
@@ -60,10 +67,30 @@ def number(value: float, lang: str) -> str:
 
 
 def date_time(value: datetime, lang: str, tz: object) -> str:
-    """A moment as people of that language write it, in the ward's time zone."""
-    fmt = "HH:mm, dd/MM/yyyy" if normalise_lang(lang) == "vi" else "d MMM yyyy, HH:mm"
-    return format_datetime(value, fmt, tzinfo=tz, locale=normalise_lang(lang))
+    """A moment as people of that language write it, in the ward's time zone: the locale's own
+    order of time and day, e.g. "07:30 Thứ 3, 1 thg 12, 2026" or "Tue, Dec 1, 2026, 7:30 AM"."""
+    lang = normalise_lang(lang)
+    time = format_time(value, "short", tzinfo=tz, locale=lang)  # type: ignore[arg-type]
+    date_ = format_skeleton("yMMMEd", value, tzinfo=tz, locale=lang)  # type: ignore[arg-type]
+    pattern = str(Locale.parse(lang).datetime_formats["medium"])
+    return pattern.replace("{0}", time).replace("{1}", date_)
 
 
 def day(value: date | datetime, lang: str) -> str:
-    return format_date(value, "dd/MM/yyyy" if lang == "vi" else "d MMM yyyy", locale=lang)
+    """A calendar day, e.g. "1 thg 12, 2026" or "Dec 1, 2026"."""
+    return format_skeleton("yMMMd", value, locale=normalise_lang(lang))
+
+
+def weekday_names(lang: str) -> list[str]:
+    """Monday first, as the locale abbreviates them ("Thứ 2" … "CN", "Mon" … "Sun")."""
+    names = get_day_names("abbreviated", locale=normalise_lang(lang))
+    return [str(names[i]) for i in range(7)]
+
+
+def zone(tz: object, lang: str) -> str:
+    """The time zone's name in that language ("Giờ Việt Nam"), with its offset from UTC."""
+    lang = normalise_lang(lang)
+    now = datetime.now(tz)  # type: ignore[arg-type]
+    offset = format_datetime(now, "ZZZZ", tzinfo=tz, locale=lang)  # type: ignore[arg-type]
+    name = get_timezone_name(tz, "long", locale=lang)  # type: ignore[arg-type]
+    return f"{name} ({offset})" if "(" not in name else offset

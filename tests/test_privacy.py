@@ -23,7 +23,7 @@ async def test_mydata_lists_everything_stored(
     # Dates as Vietnamese write them, in the ward's time zone.
     import re
 
-    assert re.search(r"Bắt đầu dùng: \d\d:\d\d, \d\d/\d\d/20\d\d", text)
+    assert re.search(r"Bắt đầu dùng: \d\d:\d\d (Thứ \d|CN), \d{1,2} thg \d{1,2}, 20\d\d", text)
 
 
 async def test_forget_asks_then_deletes_and_keeps_counts(

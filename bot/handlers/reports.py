@@ -11,7 +11,7 @@ from bot import export, stats
 from bot.handlers import callbacks
 from bot.handlers.access import staff_chat
 from bot.handlers.common import answer, buttons, services, show
-from bot.i18n import gettext, number
+from bot.i18n import day, gettext, number
 from bot.roles import Role
 
 PERIODS = ("tm", "lm", "tq", "ty", "ly")
@@ -83,5 +83,5 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, code: st
         await context.bot.send_document(
             chat.id, InputFile(data, filename=name),
             caption=_("Outreach {start} – {end}").format(
-                start=period.start.strftime("%d/%m/%Y"), end=period.end.strftime("%d/%m/%Y")),
+                start=day(period.start, row.lang), end=day(period.end, row.lang)),
         )
