@@ -36,6 +36,7 @@ from bot.handlers import (
     onboarding,
     privacy,
     reports,
+    scheduled,
     staff,
 )
 from bot.services import Services
@@ -84,16 +85,14 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
     # Lead office: the role is checked inside, on every call.
     app.add_handler(CommandHandler("staff", staff.staff, filters=msg))
     # Ward staff: the role is checked inside, on every call and every button.
-    app.add_handler(CommandHandler("broadcast", broadcast.start, filters=msg))
-    app.add_handler(CommandHandler("scheduled", broadcast.scheduled, filters=msg))
+    # /broadcast is a conversation, before the question and button handlers: text it waits for
+    # is not a question. It ends when sent, with /cancel, or by itself after 15 minutes idle.
+    app.add_handler(broadcast.conversation())
+    app.add_handler(CommandHandler("cancel", broadcast.nothing_to_cancel, filters=msg))
+    app.add_handler(CommandHandler("scheduled", scheduled.scheduled, filters=msg))
     app.add_handler(CommandHandler("stats", reports.stats_command, filters=msg))
     # Lead office: the outreach workbook.
     app.add_handler(CommandHandler("export", reports.export_command, filters=msg))
-    # Group -1: text a staff member types while /broadcast waits for it (stops the question).
-    app.add_handler(
-        MessageHandler(msg & private & filters.TEXT & ~filters.COMMAND, broadcast.typed),
-        group=-1,
-    )
     # Every button press, data parsed against a whitelist inside.
     app.add_handler(CallbackQueryHandler(buttons.on_button))
     # The bot added to / removed from a group, or blocked by a resident.

@@ -28,6 +28,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("forget", N_("Delete your data")),
     Command("broadcast", N_("Staff: send or schedule a warning"), Role.STAFF),
     Command("scheduled", N_("Staff: scheduled broadcasts, with cancel buttons"), Role.STAFF),
+    Command("cancel", N_("Staff: leave the broadcast being written, sending nothing"), Role.STAFF),
     Command("stats", N_("Staff: this month's outreach in numbers"), Role.STAFF),
     Command("export", N_("Lead office: the outreach workbook for a period"), Role.LEAD),
     Command("staff", N_("Lead office: list, add or remove ward staff"), Role.LEAD),

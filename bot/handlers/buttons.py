@@ -7,7 +7,16 @@ import logging
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from bot.handlers import broadcast, callbacks, guides, onboarding, privacy, reports, staff
+from bot.handlers import (
+    broadcast,
+    callbacks,
+    guides,
+    onboarding,
+    privacy,
+    reports,
+    scheduled,
+    staff,
+)
 from bot.handlers.common import answer
 from bot.handlers.fallback import stale_button
 
@@ -36,8 +45,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await guides.on_button(update, context, action.name, action.args)
         elif action.name == "export":
             await reports.on_button(update, context, action.args[0])
+        elif action.name == "broadcast" and action.args[0] in scheduled.STEPS:
+            await scheduled.on_button(update, context, action.args[0], action.args[1])
         elif action.name == "broadcast":
-            await broadcast.on_button(update, context, action.args)
+            # The wizard's own buttons go to its ConversationHandler first: here only stale ones.
+            await broadcast.on_button(update, context)
         elif action.name.startswith("staff_"):
             await staff.on_button(update, context, action.name, action.args)
     finally:

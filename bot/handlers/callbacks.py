@@ -25,7 +25,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "broadcast": re.compile(
         r"^b:(all|next|stop|noen|now|later|weekly|urgent|normal|ok|guides)$"
         r"|^b:(t|gh|g|wd):([a-z0-9_-]{1,40})$"
-        r"|^b:(x):(\d{1,9})$|^b:(cp|cr):([a-z0-9][a-z0-9-]{0,39})$"
+        r"|^b:(x):(\d{1,9})$|^b:(pg):(\d{1,3})$|^b:(cp|cr):([a-z0-9][a-z0-9-]{0,39})$"
     ),
 }
 
