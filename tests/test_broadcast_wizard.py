@@ -212,3 +212,16 @@ async def test_staff_read_dates_as_their_language_writes_them(
     preview = [c.params["text"] for c in api.calls[mark:] if c.method == "editMessageText"]
     assert any(f"1 thg 12, {year}" in t for t in preview), preview
     assert not any(ISO_DAY.search(t) for t in preview)
+
+
+async def test_the_wizard_runs_only_in_a_private_chat(
+    staff: Person, bot: Application, api: FakeBotAPI  # type: ignore[type-arg]
+) -> None:
+    api.add_chat(-100777, "supergroup", title="Tổ 5")
+    group = staff.in_group(-100777, "supergroup")
+    reply = await group.say("/broadcast")
+    assert reply["text"] == "Mời dùng lệnh này trong trò chuyện riêng với bot."
+    await staff.sync()
+    assert bot.job_queue is not None
+    assert not [j for j in bot.job_queue.jobs()
+                if getattr(j.callback, "__name__", "") == "_trigger_timeout"]
