@@ -87,10 +87,12 @@ def weekday_names(lang: str) -> list[str]:
     return [str(names[i]) for i in range(7)]
 
 
-def zone(tz: object, lang: str) -> str:
-    """The time zone's name in that language ("Giờ Việt Nam"), with its offset from UTC."""
+def zone(tz: object, lang: str, at: datetime | None = None) -> str:
+    """The time zone's name in that language ("Giờ Việt Nam"), with its offset from UTC at `at`
+    (now by default: the offset changes with summer time where there is one)."""
     lang = normalise_lang(lang)
-    now = datetime.now(tz)  # type: ignore[arg-type]
-    offset = format_datetime(now, "ZZZZ", tzinfo=tz, locale=lang)  # type: ignore[arg-type]
+    at = at or datetime.now(tz)  # type: ignore[arg-type]
+    offset = format_datetime(at, "ZZZZ", tzinfo=tz, locale=lang)  # type: ignore[arg-type]
+    # The generic name ("Giờ Việt Nam", not "Giờ Đông Dương"); the offset tells summer time.
     name = get_timezone_name(tz, "long", locale=lang)  # type: ignore[arg-type]
     return f"{name} ({offset})" if "(" not in name else offset

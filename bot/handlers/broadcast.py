@@ -380,22 +380,24 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
         return END
     recipients = await svc.broadcasts.count_recipients(areas)
     tz = svc.config.tz
+    at: datetime | None = None
     if draft.get("weekly"):
-        first = _weekly_campaign(draft, tz).next_after(datetime.now(UTC), tz)
-        if first is None:
+        at = _weekly_campaign(draft, tz).next_after(datetime.now(UTC), tz)
+        if at is None:
             await show(update, _("Please send a time and a last day like 07:30 30/11."))
             return WEEKLY_AT
         when_text = _("every week until {day}; next: {when}").format(
             day=day(datetime.fromisoformat(draft["weekly"][1]).date(), lang),
-            when=date_time(first, lang, tz))
+            when=date_time(at, lang, tz))
     elif draft.get("send_at"):
-        when_text = date_time(datetime.fromisoformat(draft["send_at"]), lang, tz)
+        at = datetime.fromisoformat(draft["send_at"])
+        when_text = date_time(at, lang, tz)
     else:
         when_text = _("now")
     summary = _("Recipients now: {n}. Sends: {when} ({tz}). {urgency}").format(
         n=number(recipients, lang),
         when=when_text,
-        tz=zone(tz, lang),
+        tz=zone(tz, lang, at),
         urgency=_("Urgent.") if draft.get("urgent") else _("Normal."),
     )
     await show(update, _("Preview: residents will see exactly the next message.") + "\n" +
