@@ -151,6 +151,19 @@ async def test_scheduled_pages_never_pass_telegrams_limit(
     assert (await svc.broadcasts.get(made[-1])).status == "cancelled"
 
 
+async def test_scheduled_starts_with_the_soonest_even_past_two_hundred(
+    staff: Person, bot: Application  # type: ignore[type-arg]
+) -> None:
+    svc = bot.bot_data["services"]
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    made = [(await svc.broadcasts.create(f"Tin {i}", targets=["lam-son"], created_by="cli",
+                                         send_at=soon + timedelta(minutes=i))).id
+            for i in range(210)]
+    reply = await staff.say("/scheduled")
+    assert f"#{made[0]} ·" in reply["text"]
+    assert "1/" in " ".join(staff.buttons())
+
+
 def _vi(moment: datetime) -> str:
     """07:30 on that local day, as babel writes it in Vietnamese (time, then the day)."""
     local = moment.astimezone(_zone())

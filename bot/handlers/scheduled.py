@@ -20,6 +20,7 @@ from bot.roles import Role
 
 STEPS = ("pg", "x", "cp", "cr")  # its buttons (b:…), routed here by buttons.py
 PER_PAGE = 10
+MAX_LISTED = 100_000
 # Telegram refuses texts over 4,096 UTF-16 units; the raw HTML is never shorter than what shows.
 PAGE_BUDGET = 3800
 SNIPPET = 60  # characters of a broadcast's text in its line
@@ -48,7 +49,8 @@ async def _entries(context: ContextTypes.DEFAULT_TYPE, lang: str) -> list[Entry]
     _ = gettext(lang)
     tz = svc.config.tz
     entries: list[Entry] = []
-    coming = await svc.broadcasts.list(("scheduled", "sending"))
+    # All of them: list() keeps the latest `limit`, and the soonest must never be left out.
+    coming = await svc.broadcasts.list(("scheduled", "sending"), limit=MAX_LISTED)
     for b in reversed(coming):  # soonest first
         target = _("everyone") if b.target_all else ", ".join(
             svc.areas.name(a, lang) for a in b.areas)
