@@ -33,10 +33,16 @@ def _cannot_build() -> str | None:
         found = version("setuptools")
     except PackageNotFoundError:
         return "setuptools is not installed in this venv (the dev extras bring it: make test)"
-    major, minor = (int(part) for part in found.split(".")[:2])
-    if (major, minor) < (70, 1):  # older ones need the `wheel` package for bdist_wheel
+    if _version(found) < (70, 1):  # older ones need the `wheel` package for bdist_wheel
         return f"setuptools {found} cannot build a wheel alone; the dev extras want >= 70.1"
+    if _version(version("pip")) < (22, 3):  # `pip --python` installs into another venv
+        return f"pip {version('pip')} cannot install into another venv (make test upgrades it)"
     return None
+
+
+def _version(text: str) -> tuple[int, int]:
+    major, minor = (int(part) for part in text.split(".")[:2])
+    return major, minor
 
 
 def _run(args: list[str | Path], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
