@@ -133,3 +133,21 @@ def test_installed_copy_runs_from_another_directory(venv: Path, tmp_path: Path) 
         f"{a.id}\t{a.name_vi}" for a in catalog.areas
     ]
     assert list(work.iterdir()) == []  # nothing written where it was run
+
+
+def test_a_copy_without_its_migrations_says_so(venv: Path, tmp_path: Path) -> None:
+    """Before, `db migrate` printed "database is up to date" and applied nothing."""
+    env = _clean_env(SANSANG_DB=str(tmp_path / "sansang.sqlite3"))
+    shipped = _run([venv / "bin" / "python", "-c",
+                    "from bot.paths import data_dir; print(data_dir('db') / 'migrations')"],
+                   tmp_path, env)
+    folder = Path(shipped.stdout.strip())
+    assert folder.is_relative_to(venv)
+    moved = tmp_path / "moved"
+    shutil.move(folder, moved)
+    try:
+        migrated = _run([venv / "bin" / "sansang", "db", "migrate"], tmp_path, env)
+    finally:
+        shutil.move(moved, folder)
+    assert migrated.returncode == 2
+    assert "no migrations in" in migrated.stderr and "reinstall" in migrated.stderr
