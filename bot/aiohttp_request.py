@@ -6,11 +6,14 @@ httpx issue 3215); broadcasts send through this class instead, handlers keep PTB
 
 from __future__ import annotations
 
+from typing import Any
+
 import aiohttp
-from telegram._utils.defaultvalue import DEFAULT_NONE
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+# "This timeout was not passed": PTB's public marker (its type lives in a private module).
+DEFAULT_NONE: Any = BaseRequest.DEFAULT_NONE
 
 
 class AiohttpRequest(BaseRequest):
@@ -38,10 +41,10 @@ class AiohttpRequest(BaseRequest):
 
     async def do_request(
         self, url: str, method: str, request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = DEFAULT_NONE,
-        write_timeout: ODVInput[float] = DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+        read_timeout: float | None = DEFAULT_NONE,
+        write_timeout: float | None = DEFAULT_NONE,
+        connect_timeout: float | None = DEFAULT_NONE,
+        pool_timeout: float | None = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None:
             await self.initialize()

@@ -1,4 +1,5 @@
-"""The bot's commands, who sees them, and their one-line help (for /help and Telegram's menu)."""
+"""The bot's commands, who sees them, and their one-line help: the one list that Telegram's menus,
+/help and tests/test_commands.py read (the handlers in app.py must match it)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,3 @@ COMMANDS: tuple[Command, ...] = (
 def visible_to(role: Role) -> list[Command]:
     """The commands a user of that role sees, residents' first."""
     return [c for c in COMMANDS if c.role <= role]
-
-
-def names() -> set[str]:
-    return {c.name for c in COMMANDS}

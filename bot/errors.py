@@ -3,8 +3,7 @@
     SansangError
     ├── ConfigError          a setting in the environment is missing or wrong
     ├── ContentError         a data file under content/ is malformed
-    ├── MigrationError       a migration in db/migrations failed or the set is inconsistent
-    └── NotAllowed           the acting user lacks the role for an action
+    └── MigrationError       a migration in db/migrations failed or the set is inconsistent
 """
 
 
@@ -22,7 +21,3 @@ class ContentError(SansangError):
 
 class MigrationError(SansangError):
     """A migration failed or the recorded migrations do not match the files."""
-
-
-class NotAllowed(SansangError):
-    """The acting user lacks the role the action needs."""

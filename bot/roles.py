@@ -37,9 +37,6 @@ class Roles:
         """Staff actions are open to staff and the lead office."""
         return await self.of(user_id) >= Role.STAFF
 
-    async def is_lead(self, user_id: int | None) -> bool:
-        return await self.of(user_id) == Role.LEAD
-
     async def add(self, user_id: int, role: str, *, actor: str, source: str) -> None:
         if role not in ("staff", "lead"):
             raise ValueError("role must be 'staff' or 'lead'")

@@ -49,7 +49,7 @@ class Session:
     def user_id(self) -> int:
         return PEOPLE[self.who]
 
-    def render(self, calls: list[Any]) -> None:
+    def print_calls(self, calls: list[Any]) -> None:
         """Print what the bot sent or edited, with the buttons numbered."""
         shown: list[tuple[int, int, str]] = []
         for call in calls:
@@ -97,7 +97,7 @@ class Session:
             self.api.press_button(self.user_id, chat_id, message_id, data)
         else:
             self.api.send_message(self.user_id, line, first_name=self.who.title())
-        self.render(await self.collect(mark))
+        self.print_calls(await self.collect(mark))
 
     async def collect(self, mark: int) -> list[Any]:
         """Wait until the bot has been quiet for a moment, then return what it did."""

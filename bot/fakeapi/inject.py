@@ -18,7 +18,6 @@ CHAT_TYPES = ("private", "group", "supergroup", "channel")
 # A bot command as Telegram marks it: after a non-word character, up to 64 characters, with an
 # optional @botname of 3 to 32.
 BOT_COMMAND = re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/@])")
-TELEGRAM_SERVICE_ID = 777000
 # The smallest JPEG and WebP-like payloads: getFile and downloads of injected media work.
 PHOTO_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
 STICKER_BYTES = b"RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00/\x00\x00\x00\x10\x07\x10\x11\x11"

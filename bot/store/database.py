@@ -123,8 +123,12 @@ class Database:
 
     async def migrate(self, files: Iterable[Path] | None = None) -> list[str]:
         """Apply the migrations not yet recorded, in order, each in one transaction."""
-        shipped = list((data_dir("db") / "migrations").glob("*.sql"))
+        folder = data_dir("db") / "migrations"
+        shipped = list(folder.glob("*.sql"))
         if files is None:
+            if not shipped:  # never "up to date" with no schema at all
+                raise MigrationError(f"no migrations in {folder}: this copy of sansang is "
+                                     "incomplete; reinstall it (pip install .)")
             files = shipped
         paths = sorted(files, key=lambda p: p.name)
         for p in paths:
