@@ -73,6 +73,7 @@ async def describe(config: Config, service: Broadcasts, b: Broadcast, *, as_json
         "target": "all" if b.target_all else list(b.areas), "text_vi": b.text_vi,
         "text_en": b.text_en, "created_by": b.created_by, "campaign": b.campaign,
         "started_at": b.started_at, "finished_at": b.finished_at,
+        "cancelled": counts.cancelled, "reason": b.reason,
     }
     if as_json:
         return json.dumps(data, ensure_ascii=False)
