@@ -168,3 +168,54 @@ async def test_an_emptied_campaigns_folder_keeps_its_campaigns_and_one_file_remo
     async with bot_with(api, tmp_path, folder) as bot:
         svc = bot.bot_data["services"]
         assert [c.key for c in await svc.campaigns.all()] == [k for k in keys if k != "heat"]
+
+
+async def test_content_check_names_campaigns_and_weekly_broadcasts_with_unknown_areas(
+    tmp_path: Path,
+) -> None:
+    from tests.test_cli import sansang
+
+    folder = tmp_path / "broadcasts"
+    shutil.copytree(data_dir("broadcasts"), folder)
+    campaign_file(folder, "old-blocks", f'["an-bien", "{GONE}"]')
+    path = tmp_path / "db.sqlite3"
+    db = await Database.open(path)
+    then = AreaCatalog((*AREAS.areas, Area("Tổ 98", "Block 98", "to-dan-pho-98")),
+                       AREAS.groups, True)
+    weekly = await Campaigns(db, Broadcasts(db, then), TZ).add_weekly(Campaign(
+        key=STAFF_PREFIX + "new", name_vi="Họp tổ", name_en="Block meeting",
+        season_from=(1, 1), season_to=(12, 31), weekday=0, at=time(7, 30),
+        targets=("to-dan-pho-98",), urgent=False, text_vi="Họp tổ", text_en=None,
+        guide=None), actor=str(STAFF_ID))
+    await db.close()
+    before = path.read_bytes()
+
+    env = {"SANSANG_CAMPAIGNS": str(folder), "SANSANG_DB": str(path)}
+    result = sansang("content", "check", env=env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if "areas not in areas.toml" in line]
+    assert len(lines) == 2, result.stdout
+    assert "old-blocks.toml" in lines[0] and GONE in lines[0]
+    assert weekly.key in lines[1] and "to-dan-pho-98" in lines[1]
+    assert path.read_bytes() == before  # read without writing
+
+    clean = sansang("content", "check", env={"SANSANG_DB": str(tmp_path / "none.sqlite3")})
+    assert clean.returncode == 0 and "content OK" in clean.stdout
+    assert not (tmp_path / "none.sqlite3").exists()
+
+
+async def test_a_broken_file_never_hides_the_others_nor_deletes_on_a_guess(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    folder = tmp_path / "broadcasts"
+    folder.mkdir()
+    campaign_file(folder, "good", '"all"')
+    (folder / "broken.toml").write_text('key = "broken"\n', encoding="utf-8")
+    api.add_chat(LEAD_ID, "private")
+    async with bot_with(api, tmp_path, folder) as bot:
+        assert [c.key for c in await bot.bot_data["services"].campaigns.all()] == ["good"]
+        await api.wait_message(LEAD_ID, since=0, contains="broken.toml")
+    (folder / "good.toml").unlink()  # gone while another file is broken: kept, not guessed
+    async with bot_with(api, tmp_path, folder) as bot:
+        assert [c.key for c in await bot.bot_data["services"].campaigns.all()] == ["good"]
+    assert told(api, LEAD_ID, "broken.toml") == 1
