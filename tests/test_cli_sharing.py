@@ -263,3 +263,18 @@ async def test_a_broadcast_to_fifty_areas_counts_once_in_each_of_them(tmp_path: 
     per_area = {r["area_id"]: int(r["broadcasts"]) for r in rows}
     assert [per_area[i] for i in ids] == [1] * 50
     assert per_area["TOTAL"] == 1
+
+
+async def test_a_database_of_a_newer_version_is_read_but_never_written(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "newer.sqlite3"
+    db = await Database.open(path)
+    await db.execute("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
+                     ("9999_from_the_future.sql", "2030-01-01"))
+    await db.close()
+    env = {"SANSANG_DB": str(path)}
+    assert sansang("staff", "list", env=env).returncode == 0
+    result = sansang("staff", "add", "1", "--role", "staff", env=env)
+    assert result.returncode == 2 and "9999_from_the_future.sql" in result.stderr
+    assert sansang("staff", "list", env=env).stdout == ""

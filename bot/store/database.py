@@ -130,6 +130,12 @@ class Database:
         ) is None:
             return shipped
         applied = {r[0] for r in await self.fetchall("SELECT name FROM schema_migrations")}
+        unknown = sorted(applied - set(shipped))
+        if unknown:
+            raise MigrationError(
+                f"database {self.path} has migrations this version does not know: "
+                f"{', '.join(unknown)} (was it made by a newer version?)"
+            )
         return [name for name in shipped if name not in applied]
 
     async def migrate(self, files: Iterable[Path] | None = None) -> list[str]:
