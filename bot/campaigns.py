@@ -243,7 +243,8 @@ class Campaigns:
             except Exception as exc:
                 first = await self._tell(Notice(
                     f"campaign:{key}:failed:{type(exc).__name__}", "campaign_failed",
-                    {"key": key, "name": key, "problem": str(exc) or type(exc).__name__},
+                    {"key": key, "name_vi": key, "name_en": key,
+                     "problem": str(exc) or type(exc).__name__},
                     "log"))
                 if first:
                     logger.exception("campaign %s could not be planned; the others go on", key)
@@ -261,7 +262,8 @@ class Campaigns:
         if targets is not None:
             remaining, missing = self.broadcasts.known_targets(targets)
             if missing:
-                params = {"key": c.key, "name": c.name_vi, "areas": ", ".join(missing)}
+                params = {"key": c.key, "name_vi": c.name_vi, "name_en": c.name_en,
+                          "areas": ", ".join(missing)}
                 fix = "staff" if c.key.startswith(STAFF_PREFIX) else "file"
                 if not remaining:
                     await self.set_paused(c.key, True, actor="system")

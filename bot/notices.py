@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.i18n import N_
+from bot.i18n import N_, gettext, normalise_lang
 from bot.store import Database
 from bot.store import notices as notice_store
 
@@ -63,9 +63,16 @@ class Notice:
     params: dict[str, str] = field(default_factory=dict)
     fix: str | None = None  # a key of FIXES
 
-    def texts(self, _: Callable[[str], str]) -> str:
-        """The notice in one language (`_` is that language's gettext); params unescaped."""
-        text = _(TEXTS[self.kind]).format(**self.params)
+    def text(self, lang: str) -> str:
+        """The notice in one language, its fix on a line of its own; params unescaped.
+
+        A param named `x_vi` / `x_en` (a campaign's name) fills `{x}` in that language."""
+        _ = gettext(lang)
+        params = dict(self.params)
+        for name, value in self.params.items():
+            if name.endswith("_" + normalise_lang(lang)):
+                params[name[:-3]] = value
+        text = _(TEXTS[self.kind]).format(**params)
         return text + ("\n" + _(FIXES[self.fix]) if self.fix else "")
 
 

@@ -104,8 +104,8 @@ class TelegramReporter:
         each in its language; one chat failing never stops the others."""
         for chat in sorted({r.user_id for r in await self._svc().roles.list()}):
             try:
-                _ = gettext(await self._lang(chat))
-                await self.app.bot.send_message(chat, html.escape(notice.texts(_)))
+                text = notice.text(await self._lang(chat))
+                await self.app.bot.send_message(chat, html.escape(text))
             except Exception:  # one staff chat failing must not stop telling the others
                 logger.warning("could not tell a staff chat about %s", notice.kind)
 

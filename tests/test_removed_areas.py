@@ -89,8 +89,10 @@ async def test_campaigns_naming_a_removed_area_never_stop_the_bot_and_are_told_o
         await finished(svc.broadcasts, urgent.id)
         assert sends(api)[7102] == 1
 
-        for chat, words in ((LEAD_ID, ("đã tạm dừng", "sửa mục target")),
-                            (STAFF_ID, ("is paused", "correct the target"))):
+        for chat, words in (
+            (LEAD_ID, ("“Chiến dịch gone-only”", "đã tạm dừng", "sửa mục target")),
+            (STAFF_ID, ("“Campaign gone-only”", "is paused", "correct the target")),
+        ):
             text = (await api.wait_message(chat, since=0, contains="gone-only")).params["text"]
             assert all(w in text for w in words), text
         await api.wait_message(LEAD_ID, since=0, contains="partly")
