@@ -85,9 +85,11 @@ async def campaigns(config: Config, db: Database, args: argparse.Namespace) -> i
     from datetime import UTC
 
     from bot.campaigns import Campaigns
+    from bot.notices import Notices
 
+    # Notices: a campaign resumed here is told to staff again if its problem is still there.
     service = Campaigns(db, Broadcasts(db, AreaCatalog.load(config.content_dir / "areas.toml")),
-                        config.tz)
+                        config.tz, Notices(db))
     if args.campaign_command == "list":
         now = datetime.now(UTC)
         for c in await service.all():

@@ -19,6 +19,7 @@ from bot.campaigns import STAFF_PREFIX, Campaign, Campaigns
 from bot.paths import data_dir
 from bot.store import Database
 from bot.store.chats import ensure
+from tests.auxil.chat import eventually
 from tests.conftest import LEAD_ID, STAFF_ID, make_config
 from tests.fakes import FakeBotAPI
 from tests.test_broadcasts import AREAS, finished, sends, subscribe
@@ -115,6 +116,15 @@ async def test_campaigns_naming_a_removed_area_never_stop_the_bot_and_are_told_o
             "SELECT actor, action, target FROM audit WHERE action = 'campaign.pause'")
         assert sorted(tuple(a) for a in audit) == [
             ("system", "campaign.pause", "gone-only"), ("system", "campaign.pause", weekly.key)]
+        # Resumed without a fix: paused again, and told again (not silently).
+        assert await svc.campaigns.set_paused("gone-only", False, actor=str(STAFF_ID))
+        await bot.bot_data["scheduler"].reconcile()
+        assert (await svc.campaigns.all())[0].paused
+
+        async def told_again() -> bool:
+            return told(api, LEAD_ID, "gone-only") == 2
+
+        await eventually(told_again)
 
 
 async def test_a_due_broadcast_to_removed_areas_goes_to_those_left_or_is_not_sent(
