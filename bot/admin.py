@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -10,6 +11,17 @@ from bot.areas import AreaCatalog
 from bot.config import Config
 from bot.roles import Roles
 from bot.store import Database
+
+# Never migrate or recount. (`export` reads too, but its report needs today's schema: on a
+# database that needs migrating it is refused with the command to run, like a write.)
+READ_ONLY = {("staff", "list"), ("broadcast", "list"), ("broadcast", "show"),
+             ("campaign", "list")}
+MIGRATE_HINT = "run: sansang db migrate"
+
+
+def _action(args: argparse.Namespace) -> tuple[str, str | None]:
+    sub = getattr(args, f"{args.command}_command", None)
+    return args.command, sub
 
 
 async def dispatch(args: argparse.Namespace) -> int:
@@ -19,27 +31,71 @@ async def dispatch(args: argparse.Namespace) -> int:
     if args.command == "content":
         from bot import content_check
 
-        return content_check.run(config.content_dir, args.coverage)
+        return content_check.run(config.content_dir, args.coverage,
+                                 campaigns_dir=config.campaigns_dir, db_path=config.db_path)
+    if args.command == "db":
+        db = await Database.open(config.db_path, tz=config.tz, migrate=False)
+        try:
+            done = await db.migrate()
+        finally:
+            await db.close()
+        print("\n".join(done) if done else "database is up to date")
+        return 0
+    if args.command == "export" and (wrong := export_usage(args)) is not None:
+        print(f"sansang: {wrong}", file=sys.stderr)
+        return 2
+    if _action(args) in READ_ONLY:
+        return await _read(config, args)
     db = await Database.open(config.db_path, tz=config.tz, migrate=False)
     try:
-        if args.command == "db":
-            done = await db.migrate()
-            print("\n".join(done) if done else "database is up to date")
-            return 0
-        await db.migrate()
-        if args.command == "broadcast":
-            from bot import broadcast_cli
-
-            return await broadcast_cli.dispatch(config, db, args)
-        if args.command == "export":
-            return await export(config, db, args)
-        if args.command == "campaign":
-            from bot import broadcast_cli
-
-            return await broadcast_cli.campaigns(config, db, args)
-        return await staff(db, args)
+        pending = await db.pending_migrations()
+        fresh = bool(pending) and pending[0].startswith("0001_")  # nothing applied yet
+        if pending and not fresh:
+            # A running bot of the older version may use it: migrating is a deliberate step.
+            print(f"sansang: the database {config.db_path} needs migrating "
+                  f"({', '.join(pending)}); {MIGRATE_HINT}", file=sys.stderr)
+            return 2
+        if pending:
+            await db.migrate()  # a new, empty file: creating it is not migrating it
+        return await _run(config, db, args)
     finally:
         await db.close()
+
+
+async def _read(config: Config, args: argparse.Namespace) -> int:
+    """A command that only reads: never migrates or recounts. On a database that needs
+    migrating it works if it can, else it says what to run."""
+    if not config.db_path.is_file():
+        print(f"sansang: there is no database at {config.db_path} (SANSANG_DB); create it with: "
+              "sansang db migrate", file=sys.stderr)
+        return 2
+    db = await Database.open(config.db_path, tz=config.tz, migrate=False)
+    try:
+        try:
+            return await _run(config, db, args)
+        except sqlite3.OperationalError as exc:
+            pending = await db.pending_migrations()
+            if not pending:
+                raise
+            print(f"sansang: the database {config.db_path} needs migrating "
+                  f"({', '.join(pending)}) for this: {exc}; {MIGRATE_HINT}", file=sys.stderr)
+            return 2
+    finally:
+        await db.close()
+
+
+async def _run(config: Config, db: Database, args: argparse.Namespace) -> int:
+    if args.command == "broadcast":
+        from bot import broadcast_cli
+
+        return await broadcast_cli.dispatch(config, db, args)
+    if args.command == "export":
+        return await export(config, db, args)
+    if args.command == "campaign":
+        from bot import broadcast_cli
+
+        return await broadcast_cli.campaigns(config, db, args)
+    return await staff(db, args)
 
 
 async def areas(config: Config, qr_dir: str | None, username: str | None) -> int:
@@ -91,20 +147,26 @@ async def staff(db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def export_usage(args: argparse.Namespace) -> str | None:
+    """What is wrong with the export's arguments, before any database is opened."""
+    from bot import stats
+
+    try:
+        stats.Period.parse(from_=args.from_, to=args.to, month=args.month,
+                           quarter=args.quarter, year=args.year)
+    except ValueError as exc:
+        return str(exc)
+    if args.format == "geojson":
+        return "--format geojson (flood reports) is not available yet; use csv or xlsx"
+    return None
+
+
 async def export(config: Config, db: Database, args: argparse.Namespace) -> int:
     from bot import export as exporter
     from bot import stats
 
-    try:
-        period = stats.Period.parse(from_=args.from_, to=args.to, month=args.month,
-                                    quarter=args.quarter, year=args.year)
-    except ValueError as exc:
-        print(f"sansang: {exc}", file=sys.stderr)
-        return 2
-    if args.format == "geojson":
-        print("sansang: --format geojson (flood reports) is not available yet; use csv or xlsx",
-              file=sys.stderr)
-        return 2
+    period = stats.Period.parse(from_=args.from_, to=args.to, month=args.month,
+                                quarter=args.quarter, year=args.year)
     report = await stats.report(db, AreaCatalog.load(config.content_dir / "areas.toml"), period)
     out = Path(args.out)
     try:

@@ -73,6 +73,7 @@ async def describe(config: Config, service: Broadcasts, b: Broadcast, *, as_json
         "target": "all" if b.target_all else list(b.areas), "text_vi": b.text_vi,
         "text_en": b.text_en, "created_by": b.created_by, "campaign": b.campaign,
         "started_at": b.started_at, "finished_at": b.finished_at,
+        "cancelled": counts.cancelled, "reason": b.reason,
     }
     if as_json:
         return json.dumps(data, ensure_ascii=False)
@@ -84,9 +85,11 @@ async def campaigns(config: Config, db: Database, args: argparse.Namespace) -> i
     from datetime import UTC
 
     from bot.campaigns import Campaigns
+    from bot.notices import Notices
 
+    # Notices: a campaign resumed here is told to staff again if its problem is still there.
     service = Campaigns(db, Broadcasts(db, AreaCatalog.load(config.content_dir / "areas.toml")),
-                        config.tz)
+                        config.tz, Notices(db))
     if args.campaign_command == "list":
         now = datetime.now(UTC)
         for c in await service.all():

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.areas import AreaCatalog
-from bot.store import Database, events, utcnow
+from bot.store import Database, audit, events, utcnow
+from bot.store import broadcasts as store
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Broadcast:
     created_at: str
     started_at: str | None
     finished_at: str | None
+    reason: str | None = None  # why it was not sent as asked (e.g. its areas were removed)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Counts:
     failed: int
     blocked: int
     pending: int
+    cancelled: int = 0  # rows not sent because the broadcast was cancelled while sending
 
 
 def _row(r: object) -> Broadcast:
@@ -62,6 +65,8 @@ def _row(r: object) -> Broadcast:
         campaign=g("campaign"), created_by=g("created_by"), notify_chat=g("notify_chat"),
         progress_msg=g("progress_msg"), created_at=g("created_at"), started_at=g("started_at"),
         finished_at=g("finished_at"),
+        # A row's `in` looks at values: ask its keys (a database before migration 0008 has none).
+        reason=g("reason") if "reason" in r.keys() else None,  # type: ignore[attr-defined]  # noqa: SIM118
     )
 
 
@@ -83,6 +88,13 @@ class Broadcasts:
                 raise BroadcastError(f"unknown area or group {target!r} (see: sansang areas)")
         return tuple(sorted(found))
 
+    def known_targets(self, targets: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(the area ids these targets still reach, the ids no longer in the area list)."""
+        known = {g.id for g in self.areas.groups} | {a.id for a in self.areas.areas}
+        wanted = tuple(targets)
+        missing = tuple(sorted({t for t in wanted if t not in known}))
+        return self.expand_targets(t for t in wanted if t in known), missing
+
     async def create(
         self, text_vi: str, *, text_en: str | None = None, targets: Iterable[str] | None = None,
         send_at: datetime | None = None, urgent: bool = False, created_by: str,
@@ -103,47 +115,33 @@ class Broadcasts:
         when = (send_at or datetime.now(UTC)).astimezone(UTC)
         now = utcnow()
         async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "INSERT INTO broadcasts (status, text_vi, text_en, target_all, areas, urgent, "
-                "send_at, campaign, occurrence, created_by, notify_chat, created_at) "
-                "VALUES ('scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (text_vi, text_en, int(targets is None), json.dumps(areas), int(urgent),
-                 when.isoformat(timespec="seconds"), campaign, occurrence, created_by,
-                 notify_chat, now),
+            new_id = await store.insert(
+                conn, text_vi=text_vi, text_en=text_en, target_all=targets is None, areas=areas,
+                urgent=urgent, send_at=when.isoformat(timespec="seconds"), campaign=campaign,
+                occurrence=occurrence, created_by=created_by, notify_chat=notify_chat,
+                created_at=now,
             )
-            new_id = cur.lastrowid
-            await conn.execute(
-                "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                (now, created_by, "broadcast.create", str(new_id),
-                 json.dumps({"areas": list(areas) or "all", "send_at": when.isoformat(),
-                             "urgent": urgent})),
+            await audit.record(
+                conn, created_by, "broadcast.create", str(new_id),
+                json.dumps({"areas": list(areas) or "all", "send_at": when.isoformat(),
+                            "urgent": urgent}), at=now,
             )
-        created = await self.get(int(new_id or 0))
+        created = await self.get(new_id)
         assert created is not None
         return created
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
-        r = await self.db.fetchone("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+        r = await store.get(self.db, broadcast_id)
         return _row(r) if r else None
 
     async def list(self, statuses: Iterable[str] = STATUSES, limit: int = 200) -> list[Broadcast]:
         wanted = [s for s in statuses if s in STATUSES]
-        marks = ",".join("?" * len(wanted))
-        rows = await self.db.fetchall(
-            f"SELECT * FROM broadcasts WHERE status IN ({marks}) "  # noqa: S608 - only '?' marks
-            "ORDER BY send_at DESC, id DESC LIMIT ?",
-            (*wanted, limit),
-        )
-        return [_row(r) for r in rows]
+        return [_row(r) for r in await store.by_status(self.db, wanted, limit)]
 
     async def counts(self, broadcast_id: int) -> Counts:
-        rows = await self.db.fetchall(
-            "SELECT status, COUNT(*) AS n FROM outbox WHERE broadcast_id = ? GROUP BY status",
-            (broadcast_id,),
-        )
-        c = {r["status"]: r["n"] for r in rows}
+        c = await store.outbox_counts(self.db, broadcast_id)
         return Counts(sum(c.values()), c.get("sent", 0), c.get("failed", 0), c.get("blocked", 0),
-                      c.get("pending", 0))
+                      c.get("pending", 0), c.get("cancelled", 0))
 
     async def recipients_now(self, broadcast: Broadcast) -> int:
         """How many chats would get it if it started now (for previews)."""
@@ -151,101 +149,61 @@ class Broadcasts:
 
     async def count_recipients(self, areas: tuple[str, ...] | None) -> int:
         """How many chats a broadcast to these areas (None: all) would reach now."""
-        sql, params = _recipients_query(areas)
-        row = await self.db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)  # noqa: S608
-        return int(row[0]) if row else 0
+        return await store.count_recipients(self.db, areas)
 
-    async def cancel(self, broadcast_id: int, actor: str) -> Broadcast:
-        b = await self.get(broadcast_id)
-        if b is None:
-            raise BroadcastError(f"no broadcast {broadcast_id}")
-        if b.status not in ("scheduled", "sending"):
-            raise BroadcastError(f"broadcast {broadcast_id} is {b.status}; it cannot be cancelled")
+    async def cancel(self, broadcast_id: int, actor: str, reason: str | None = None) -> Broadcast:
+        """Cancel a scheduled or sending broadcast; its pending outbox rows become 'cancelled'.
+
+        The status is read and changed in one transaction, so a broadcast that finished (or was
+        cancelled) meanwhile is never overwritten: the first to commit wins, the other is told.
+        """
         now = utcnow()
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE broadcasts SET status = 'cancelled', finished_at = ? WHERE id = ?",
-                (now, broadcast_id),
-            )
-            await conn.execute(
-                "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                (now, actor, "broadcast.cancel", str(broadcast_id), b.status),
-            )
+            status = await store.status_of(conn, broadcast_id)
+            if status is None:
+                raise BroadcastError(f"no broadcast {broadcast_id}")
+            if status not in store.CANCELLABLE or not await store.cancel(
+                conn, broadcast_id, now, reason
+            ):
+                raise BroadcastError(f"broadcast {broadcast_id} is {status}; it cannot be "
+                                     "cancelled")
+            await audit.record(conn, actor, "broadcast.cancel", str(broadcast_id),
+                               status if reason is None else f"{status}: {reason}", at=now)
         cancelled = await self.get(broadcast_id)
         assert cancelled is not None
         return cancelled
 
-    async def start(self, broadcast_id: int) -> int:
-        """Write the outbox and mark it sending, in one transaction; return the recipients."""
+    async def start(self, broadcast_id: int, areas: tuple[str, ...] | None = None) -> int:
+        """Write the outbox and mark it sending, in one transaction; return the recipients.
+
+        `areas`: the areas to send to when they differ from the broadcast's own (some of them
+        were removed from the area list)."""
         b = await self.get(broadcast_id)
         if b is None or b.status != "scheduled":
             return 0
-        sql, params = _recipients_query(None if b.target_all else b.areas)
+        targets = None if b.target_all else (b.areas if areas is None else areas)
         now = utcnow()
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT status FROM broadcasts WHERE id = ?", (broadcast_id,)
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None or row[0] != "scheduled":  # someone else started or cancelled it
-                return 0
-            # The query is ours; its values are '?' parameters.
-            select = f"SELECT ?, chat_id, lang, area_id, kind FROM ({sql})"  # noqa: S608
-            insert = "INSERT OR IGNORE INTO outbox (broadcast_id, chat_id, lang, area_id, " \
-                "chat_kind) " + select
-            await conn.execute(insert, (broadcast_id, *params))
-            async with conn.execute(
-                "SELECT COUNT(*) FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
-            ) as cur:
-                count_row = await cur.fetchone()
-            await conn.execute(
-                "UPDATE broadcasts SET status = 'sending', started_at = ? WHERE id = ?",
-                (now, broadcast_id),
-            )
-        recipients = int(count_row[0]) if count_row else 0
+            if await store.status_of(conn, broadcast_id) != "scheduled":
+                return 0  # someone else started or cancelled it
+            recipients = await store.fill_outbox(conn, broadcast_id, targets)
+            await store.set_sending(conn, broadcast_id, now)
+        # The targets whole (area ids hold no comma): the report counts it in each of them.
         await events.log(self.db, "broadcast", detail=f"{broadcast_id}:{recipients}",
-                         area_id=None if b.target_all else ",".join(b.areas)[:200])
+                         area_id=None if targets is None else ",".join(targets))
         logger.info("broadcast %s started: %d recipients", broadcast_id, recipients)
         return recipients
 
     async def due(self, now: datetime) -> list[Broadcast]:
-        rows = await self.db.fetchall(
-            "SELECT * FROM broadcasts WHERE status = 'scheduled' AND send_at <= ? "
-            "ORDER BY urgent DESC, send_at, id",
-            (now.astimezone(UTC).isoformat(timespec="seconds"),),
-        )
+        rows = await store.due(self.db, now.astimezone(UTC).isoformat(timespec="seconds"))
         return [_row(r) for r in rows]
 
     async def mark_missed(self, broadcast_id: int) -> None:
-        await self.db.execute(
-            "UPDATE broadcasts SET status = 'missed', finished_at = ? "
-            "WHERE id = ? AND status = 'scheduled'",
-            (utcnow(), broadcast_id),
-        )
+        await store.mark_missed(self.db, broadcast_id, utcnow())
 
     async def finish_if_complete(self, broadcast_id: int) -> bool:
         """Done when nothing is pending; True the one time it becomes done."""
-        counts = await self.counts(broadcast_id)
-        if counts.pending:
-            return False
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "UPDATE broadcasts SET status = 'done', finished_at = ? "
-                "WHERE id = ? AND status = 'sending'",
-                (utcnow(), broadcast_id),
-            )
-            return cur.rowcount == 1
+        return await store.finish(self.db, broadcast_id, utcnow())
 
     async def set_progress_message(self, broadcast_id: int, message_id: int) -> None:
-        await self.db.execute(
-            "UPDATE broadcasts SET progress_msg = ? WHERE id = ?", (message_id, broadcast_id)
-        )
-
-
-def _recipients_query(areas: tuple[str, ...] | None) -> tuple[str, tuple[object, ...]]:
-    """Subscribed, not blocked chats of these areas (None: all); each chat once."""
-    base = "SELECT chat_id, lang, area_id, kind FROM chats WHERE subscribed = 1 AND blocked = 0"
-    if areas is None:
-        return base, ()
-    marks = ",".join("?" * len(areas))
-    return f"{base} AND area_id IN ({marks})", tuple(areas)
+        await store.set_progress_message(self.db, broadcast_id, message_id)

@@ -10,15 +10,20 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.broadcasts import Broadcasts
 from bot.errors import ContentError
-from bot.store import Database, utcnow
+from bot.notices import Notice, Notices
+from bot.store import Database, audit, utcnow
+from bot.store import broadcasts as broadcast_store
+from bot.store import campaigns as store
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +48,7 @@ class Campaign:
     guide: str | None
     paused: bool = False
     until: date | None = None  # staff's weekly broadcasts end on a date; files recur yearly
+    path: Path | None = field(default=None, compare=False)  # the file it was read from
 
     def in_season(self, day: date) -> bool:
         md = (day.month, day.day)
@@ -78,134 +84,212 @@ def _month_day(value: str, where: str) -> tuple[int, int]:
     return month, day
 
 
-def load(folder: Path, known_areas: set[str], known_guides: set[str]) -> list[Campaign]:
-    campaigns = []
+def read_file(path: Path, known_guides: set[str]) -> Campaign:
+    """One campaign file; ContentError naming the file if it is malformed.
+
+    Its target areas are not checked here: an area removed from areas.toml is not the file's
+    fault, and the campaign then goes to the areas that remain (see `Campaigns.plan`)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        key = str(data["key"])
+        if not KEY.match(key):
+            raise ContentError(f"{path}: key {key!r} must be lower-case letters, digits, '-'")
+        hour, minute = (int(x) for x in str(data["time"]).split(":"))
+        target = data.get("target", "all")
+        targets = None if target == "all" else tuple(str(t) for t in target)
+        guide = data.get("guide")
+        if guide is not None and guide not in known_guides:
+            raise ContentError(f"{path}: guide {guide!r} is not in the library")
+        weekday = WEEKDAYS.index(str(data["weekday"]).lower())
+        return Campaign(
+            key=key, name_vi=str(data["name_vi"]), name_en=str(data["name_en"]),
+            season_from=_month_day(str(data["season"]["from"]), str(path)),
+            season_to=_month_day(str(data["season"]["to"]), str(path)),
+            weekday=weekday, at=time(hour, minute), targets=targets,
+            urgent=bool(data.get("urgent", False)), text_vi=str(data["text_vi"]).strip(),
+            text_en=str(data["text_en"]).strip() if data.get("text_en") else None,
+            guide=guide, path=path,
+        )
+    except ContentError:
+        raise
+    except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
+        raise ContentError(f"{path}: {type(exc).__name__}: {exc}") from exc
+
+
+def load_each(folder: Path, known_guides: set[str]) -> tuple[list[Campaign], list[str]]:
+    """Every readable campaign file of the folder, and a problem line for each one that is not
+    (a bad file never hides the others)."""
+    found: list[Campaign] = []
+    problems: list[str] = []
     for path in sorted(folder.glob("*.toml")):
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-            key = str(data["key"])
-            if not KEY.match(key):
-                raise ContentError(f"{path}: key {key!r} must be lower-case letters, digits, '-'")
-            hour, minute = (int(x) for x in str(data["time"]).split(":"))
-            target = data.get("target", "all")
-            targets = None if target == "all" else tuple(str(t) for t in target)
-            if targets is not None and not set(targets) <= known_areas:
-                raise ContentError(f"{path}: target names unknown areas "
-                                   f"{sorted(set(targets) - known_areas)}")
-            guide = data.get("guide")
-            if guide is not None and guide not in known_guides:
-                raise ContentError(f"{path}: guide {guide!r} is not in the library")
-            weekday = WEEKDAYS.index(str(data["weekday"]).lower())
-            campaigns.append(Campaign(
-                key=key, name_vi=str(data["name_vi"]), name_en=str(data["name_en"]),
-                season_from=_month_day(str(data["season"]["from"]), str(path)),
-                season_to=_month_day(str(data["season"]["to"]), str(path)),
-                weekday=weekday, at=time(hour, minute), targets=targets,
-                urgent=bool(data.get("urgent", False)), text_vi=str(data["text_vi"]).strip(),
-                text_en=str(data["text_en"]).strip() if data.get("text_en") else None,
-                guide=guide,
-            ))
-        except ContentError:
-            raise
-        except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
-            raise ContentError(f"{path}: {type(exc).__name__}: {exc}") from exc
-    keys = [c.key for c in campaigns]
-    if len(keys) != len(set(keys)):
-        raise ContentError(f"{folder}: two campaigns share a key")
-    return campaigns
+            campaign = read_file(path, known_guides)
+        except (ContentError, OSError) as exc:
+            problems.append(str(exc))
+            continue
+        if any(c.key == campaign.key for c in found):
+            problems.append(f"{path}: key {campaign.key!r} is used by another file")
+            continue
+        found.append(campaign)
+    return found, problems
+
+
+def unknown_areas(campaign: Campaign, known_areas: set[str]) -> list[str]:
+    """The targets of a campaign that are neither an area nor a group of areas."""
+    return sorted(set(campaign.targets or ()) - known_areas)
+
+
+def load(folder: Path, known_areas: set[str], known_guides: set[str]) -> list[Campaign]:
+    """The folder's campaigns, strictly: the first problem (a malformed file, or a target not
+    in the area list) raises ContentError naming the file."""
+    found, problems = load_each(folder, known_guides)
+    if problems:
+        raise ContentError(problems[0])
+    for c in found:
+        missing = unknown_areas(c, known_areas)
+        if missing:
+            raise ContentError(f"{c.path}: target names unknown areas {missing}")
+    return found
+
+
+def stored_staff_campaigns(db_path: Path) -> list[Campaign]:
+    """Staff's weekly broadcasts stored in the database at `db_path`, read without writing
+    anything; none when there is no database there yet."""
+    return [_from_spec(json.loads(spec), False)
+            for spec in store.staff_specs_readonly(db_path, STAFF_PREFIX) or []]
 
 
 class Campaigns:
-    def __init__(self, db: Database, broadcasts: Broadcasts, tz: ZoneInfo) -> None:
+    def __init__(self, db: Database, broadcasts: Broadcasts, tz: ZoneInfo,
+                 notices: Notices | None = None) -> None:
         self.db = db
         self.broadcasts = broadcasts
         self.tz = tz
+        self.notices = notices
 
-    async def sync(self, campaigns: list[Campaign]) -> None:
-        """Make the table match the files; keep pauses; cancel what removed campaigns planned."""
+    async def sync(self, campaigns: list[Campaign], *, remove: bool = True) -> None:
+        """Make the table match the files; keep pauses; cancel what removed campaigns planned.
+
+        `remove` False: add and update only (some files could not be read, or the folder is
+        suspiciously empty): nothing is deleted on a guess."""
         now = utcnow()
         keep = {c.key for c in campaigns}
+        changed = []
         async with self.db.transaction() as conn:
             for c in campaigns:
                 spec = json.dumps(_spec(c), ensure_ascii=False, sort_keys=True)
-                await conn.execute(
-                    "INSERT INTO campaigns (key, spec, synced_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET spec = excluded.spec",
-                    (c.key, spec, now),
-                )
-            async with conn.execute("SELECT key FROM campaigns") as cur:
-                stored = [r[0] for r in await cur.fetchall()]
-            for key in stored:
+                if await store.upsert(conn, c.key, spec, now):
+                    changed.append(c.key)
+            for key in await store.keys(conn) if remove else []:
                 if key not in keep and not key.startswith(STAFF_PREFIX):
-                    await conn.execute("DELETE FROM campaigns WHERE key = ?", (key,))
-                    await conn.execute(
-                        "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
-                        "WHERE campaign = ? AND status = 'scheduled'", (now, key),
-                    )
+                    await store.delete(conn, key)
+                    await broadcast_store.cancel_scheduled_of_campaign(conn, key, now)
                     logger.info("campaign %s removed; its scheduled broadcasts cancelled", key)
+        if self.notices is not None:
+            for key in changed:  # an edited file: its old problems may be gone, or come back
+                await self.notices.forget(f"campaign:{key}:")
+
+    async def file_campaigns(self) -> int:
+        """How many campaigns in the table came from files (not staff's weekly ones)."""
+        return sum(1 for r in await store.all_rows(self.db)
+                   if not str(r["key"]).startswith(STAFF_PREFIX))
 
     async def add_weekly(self, campaign: Campaign, actor: str) -> Campaign:
-        """A weekly broadcast made by staff: stored like a campaign, audited."""
-        row = await self.db.fetchone("SELECT COUNT(*) FROM campaigns WHERE key LIKE ?",
-                                     (STAFF_PREFIX + "%",))
-        key = f"{STAFF_PREFIX}{(row[0] if row else 0) + 1}-{utcnow()[:10]}"
-        campaign = Campaign(**{**campaign.__dict__, "key": key})
+        """A weekly broadcast made by staff: stored like a campaign, audited.
+
+        Its key takes a random token (never a count: two made at once would share it)."""
+        now = utcnow()
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO campaigns (key, spec, synced_at) VALUES (?, ?, ?)",
-                (key, json.dumps(_spec(campaign), ensure_ascii=False), utcnow()),
-            )
-            await conn.execute(
-                "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                (utcnow(), actor, "campaign.create", key, json.dumps(_spec(campaign),
-                                                                     ensure_ascii=False)),
-            )
+            for _attempt in range(5):
+                key = f"{STAFF_PREFIX}{now[:10]}-{secrets.token_hex(4)}"
+                campaign = Campaign(**{**campaign.__dict__, "key": key})
+                spec = json.dumps(_spec(campaign), ensure_ascii=False)
+                if await store.insert_new(conn, key, spec, now):
+                    break
+            else:  # pragma: no cover - 2^32 tokens a day
+                raise RuntimeError("no free key for a weekly broadcast")
+            await audit.record(conn, actor, "campaign.create", key, spec, at=now)
         return campaign
 
     async def all(self) -> list[Campaign]:
-        rows = await self.db.fetchall("SELECT key, paused, spec FROM campaigns ORDER BY key")
+        rows = await store.all_rows(self.db)
         return [_from_spec(json.loads(r["spec"]), bool(r["paused"])) for r in rows]
 
     async def set_paused(self, key: str, paused: bool, actor: str) -> bool:
+        now = utcnow()
         async with self.db.transaction() as conn:
-            cur = await conn.execute("UPDATE campaigns SET paused = ? WHERE key = ?",
-                                     (int(paused), key))
-            if cur.rowcount != 1:
+            if not await store.set_paused(conn, key, paused):
                 return False
-            await conn.execute(
-                "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                (utcnow(), actor, "campaign.pause" if paused else "campaign.resume", key, None),
-            )
+            await audit.record(conn, actor, "campaign.pause" if paused else "campaign.resume",
+                               key, at=now)
             if paused:
-                await conn.execute(
-                    "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
-                    "WHERE campaign = ? AND status = 'scheduled'", (utcnow(), key),
-                )
+                await broadcast_store.cancel_scheduled_of_campaign(conn, key, now)
+        if not paused and self.notices is not None:  # resumed: a problem that is back is told
+            await self.notices.forget(f"campaign:{key}:")
         return True
 
     async def plan(self, now: datetime, horizon: timedelta = timedelta(days=8)) -> list[int]:
-        """Create the broadcasts of the coming week's occurrences (each once)."""
-        created = []
-        rows = await self.db.fetchall("SELECT key, paused, spec, synced_at FROM campaigns")
-        for r in rows:
+        """Create the broadcasts of the coming week's occurrences (each once).
+
+        Each campaign is planned on its own: one that fails (or names areas no longer in the
+        area list) is logged and told to staff once, and the others are planned all the same."""
+        created: list[int] = []
+        for r in await store.all_rows(self.db):
             if r["paused"]:
                 continue
-            c = _from_spec(json.loads(r["spec"]), False)
-            since = max(now - timedelta(minutes=1), datetime.fromisoformat(r["synced_at"]))
-            for moment in c.occurrences(since, now + horizon, self.tz):
-                exists = await self.db.fetchone(
-                    "SELECT 1 FROM broadcasts WHERE campaign = ? AND occurrence = ?",
-                    (c.key, moment.date().isoformat()),
-                )
-                if exists:
-                    continue
-                b = await self.broadcasts.create(
-                    c.text_vi, text_en=c.text_en, targets=c.targets, send_at=moment,
-                    urgent=c.urgent, created_by="campaign", campaign=c.key,
-                    occurrence=moment.date().isoformat(),
-                )
-                created.append(b.id)
+            key = str(r["key"])
+            try:
+                created += await self._plan_one(r, now, horizon)
+            except Exception as exc:
+                first = await self._tell(Notice(
+                    f"campaign:{key}:failed:{type(exc).__name__}", "campaign_failed",
+                    {"key": key, "name_vi": key, "name_en": key,
+                     "problem": str(exc) or type(exc).__name__},
+                    "log"))
+                if first:
+                    logger.exception("campaign %s could not be planned; the others go on", key)
         return created
+
+    async def _plan_one(self, r: Any, now: datetime, horizon: timedelta) -> list[int]:
+        c = _from_spec(json.loads(r["spec"]), False)
+        since = max(now - timedelta(minutes=1), datetime.fromisoformat(r["synced_at"]))
+        moments = [m for m in c.occurrences(since, now + horizon, self.tz)
+                   if not await broadcast_store.occurrence_exists(
+                       self.db, c.key, m.date().isoformat())]
+        if not moments:
+            return []
+        targets = c.targets
+        if targets is not None:
+            remaining, missing = self.broadcasts.known_targets(targets)
+            if missing:
+                params = {"key": c.key, "name_vi": c.name_vi, "name_en": c.name_en,
+                          "areas": ", ".join(missing)}
+                fix = "staff" if c.key.startswith(STAFF_PREFIX) else "file"
+                if not remaining:
+                    await self.set_paused(c.key, True, actor="system")
+                    logger.warning("campaign %s paused: none of its areas %s is known",
+                                   c.key, list(missing))
+                    await self._tell(Notice(f"campaign:{c.key}:paused:{','.join(missing)}",
+                                            "campaign_paused", params, fix))
+                    return []
+                await self._tell(Notice(f"campaign:{c.key}:dropped:{','.join(missing)}",
+                                        "campaign_areas_dropped", params, fix))
+                targets = remaining
+        created = []
+        for moment in moments:
+            b = await self.broadcasts.create(
+                c.text_vi, text_en=c.text_en, targets=targets, send_at=moment,
+                urgent=c.urgent, created_by="campaign", campaign=c.key,
+                occurrence=moment.date().isoformat(),
+            )
+            created.append(b.id)
+        return created
+
+    async def _tell(self, notice: Notice) -> bool:
+        if self.notices is None:
+            logger.warning("campaign problem: %s %s", notice.kind, notice.params)
+            return True
+        return await self.notices.tell(notice)
 
 
 def _spec(c: Campaign) -> dict[str, object]:

@@ -48,6 +48,7 @@ class Config:
     weather_url: str = DEFAULT_WEATHER_URL
     weather_interval: int = 3600
     content_dir: Path = field(default_factory=lambda: data_dir("content"))
+    campaigns_dir: Path = field(default_factory=lambda: data_dir("broadcasts"))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -111,7 +112,23 @@ class Config:
                 _number(env, "SANSANG_WEATHER_INTERVAL", 3600, 60, 86400, "3600")
             ),
             content_dir=Path(env.get("SANSANG_CONTENT", "").strip() or data_dir("content")),
+            campaigns_dir=_campaigns_dir(env),
         )
+
+
+def _campaigns_dir(env: Mapping[str, str]) -> Path:
+    """The campaign files' folder. A missing folder is an error, never "no campaigns": syncing
+    it would stop every campaign."""
+    raw = env.get("SANSANG_CAMPAIGNS", "").strip()
+    folder = Path(raw) if raw else data_dir("broadcasts")
+    if not folder.is_dir():
+        said = f"SANSANG_CAMPAIGNS={raw!r}" if raw else f"SANSANG_CAMPAIGNS (default {folder})"
+        raise ConfigError(
+            f"{said} is not a folder: the seasonal campaign files are read from it, and a "
+            "missing folder would stop every campaign. Example of a right value: "
+            "SANSANG_CAMPAIGNS=/app/broadcasts"
+        )
+    return folder
 
 
 def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:

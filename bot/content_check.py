@@ -22,7 +22,10 @@ SOURCE_PREFIX = {"vi": "Nguồn:", "en": "Source:"}
 MIN_GUIDES = 40
 
 
-def check(content: Path) -> tuple[Library, list[Problem]]:
+def check(content: Path, campaigns_dir: Path | None = None,
+          db_path: Path | None = None) -> tuple[Library, list[Problem]]:
+    """Every problem of the content (and of the campaigns, when their folder is given; of the
+    staff's weekly broadcasts stored in the database, when one is there)."""
     library = Library.load(content)
     problems = list(library.problems)
     for (_gid, lang), guide in sorted(library.guides.items()):
@@ -46,15 +49,39 @@ def check(content: Path) -> tuple[Library, list[Problem]]:
             loader(content / name)
         except ContentError as exc:
             problems.append(Problem(content / name, 1, str(exc)))
-    folder = content.parent / "broadcasts"  # the campaign files beside this content
-    if folder.is_dir():
-        try:
-            areas = AreaCatalog.load(content / "areas.toml")
-            known = {a.id for a in areas.areas} | {g.id for g in areas.groups}
-            campaigns.load(folder, known, set(library.ids()))
-        except ContentError as exc:
-            problems.append(Problem(folder, 1, str(exc)))
+    if campaigns_dir is not None:
+        problems += check_campaigns(content, campaigns_dir, db_path, set(library.ids()))
     return library, problems
+
+
+def check_campaigns(content: Path, folder: Path, db_path: Path | None,
+                    guides: set[str]) -> list[Problem]:
+    """Campaign files that cannot be read or name unknown areas, and staff's weekly broadcasts
+    (read from the database without writing) that name unknown areas."""
+    problems: list[Problem] = []
+    found, unreadable = campaigns.load_each(folder, guides)
+    problems += [Problem(folder, 1, text) for text in unreadable]
+    try:
+        areas = AreaCatalog.load(content / "areas.toml")
+    except ContentError:
+        return problems  # reported above with the areas file
+    known = {a.id for a in areas.areas} | {g.id for g in areas.groups}
+    for c in found:
+        missing = campaigns.unknown_areas(c, known)
+        if missing:
+            problems.append(Problem(c.path or folder, 1, (
+                f"campaign {c.key!r} names areas not in areas.toml: {', '.join(missing)}; "
+                "remove them from its target or add them to areas.toml")))
+    if db_path is None:
+        return problems
+    for c in campaigns.stored_staff_campaigns(db_path):
+        missing = campaigns.unknown_areas(c, known)
+        if missing:
+            problems.append(Problem(db_path, 1, (
+                f"weekly broadcast {c.key!r} (made in /broadcast) names areas not in "
+                f"areas.toml: {', '.join(missing)}; pause it in /scheduled (or with: sansang "
+                f"campaign pause {c.key}) and make a new one")))
+    return problems
 
 
 def coverage(library: Library) -> str:
@@ -69,8 +96,9 @@ def coverage(library: Library) -> str:
     return "\n".join(lines)
 
 
-def run(content: Path, show_coverage: bool = False) -> int:
-    library, problems = check(content)
+def run(content: Path, show_coverage: bool = False, *, campaigns_dir: Path | None = None,
+        db_path: Path | None = None) -> int:
+    library, problems = check(content, campaigns_dir, db_path)
     for lang in ("vi", "en"):
         have = len(library.in_lang(lang))
         if have < MIN_GUIDES:

@@ -12,6 +12,7 @@ from bot.campaigns import Campaigns
 from bot.config import Config
 from bot.emergency import WardContacts
 from bot.library import Library
+from bot.notices import Notice, Notices
 from bot.roles import Roles
 from bot.store import Database
 from bot.subscriptions import Subscriptions
@@ -31,6 +32,7 @@ class Services:
     answers: Answers
     broadcasts: Broadcasts
     campaigns: Campaigns
+    notices: Notices
 
     @classmethod
     async def open(cls, config: Config) -> Services:
@@ -43,24 +45,36 @@ class Services:
         for problem in library.problems:
             logger.warning("guide left out or incomplete: %s", problem)
         broadcasts = Broadcasts(db, areas)
+        notices = Notices(db)
         return cls(config, db, areas, contacts, Subscriptions(db, areas), roles, library,
-                   Answers(db, library), broadcasts, Campaigns(db, broadcasts, config.tz))
+                   Answers(db, library), broadcasts,
+                   Campaigns(db, broadcasts, config.tz, notices), notices)
 
-    async def sync_campaigns(self) -> str | None:
-        """Campaign files into the table; on a broken file, keep what was synced before and
-        return the problem (staff are told)."""
+    async def sync_campaigns(self) -> None:
+        """Campaign files (SANSANG_CAMPAIGNS) into the table. Never deletes on a guess: a file
+        that cannot be read keeps what was synced before (every other file is synced), and a
+        folder left empty keeps the campaigns it had. Staff are told each problem once."""
         from bot import campaigns
-        from bot.errors import ContentError
 
-        known_areas = {a.id for a in self.areas.areas} | {g.id for g in self.areas.groups}
-        try:
-            found = campaigns.load(self.config.content_dir.parent / "broadcasts", known_areas,
-                                   set(self.library.ids()))
-        except ContentError as exc:
-            logger.error("campaign files not loaded, the previous ones still run: %s", exc)
-            return str(exc)
-        await self.campaigns.sync(found)
-        return None
+        folder = self.config.campaigns_dir
+        found, problems = campaigns.load_each(folder, set(self.library.ids()))
+        for problem in problems:
+            logger.error("campaign file not loaded, its previous version still runs: %s",
+                         problem)
+            await self.notices.tell(Notice(f"files:{problem}", "campaign_files",
+                                           {"problem": problem}))
+        if not found and not problems:
+            had = await self.campaigns.file_campaigns()
+            if had:
+                logger.warning("campaigns folder %s has no campaign file; the %d campaigns "
+                               "synced before are kept (remove files one by one to stop them)",
+                               folder, had)
+                await self.notices.tell(Notice(f"files:empty:{folder}", "campaigns_empty",
+                                               {"folder": str(folder), "count": str(had)}))
+                return
+        await self.campaigns.sync(found, remove=not problems)
+        if not problems:
+            await self.notices.forget("files:")  # fixed: told again if it breaks again
 
     async def close(self) -> None:
         await self.db.close()

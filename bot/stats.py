@@ -15,8 +15,10 @@ from zoneinfo import ZoneInfo
 
 from bot.areas import AreaCatalog
 from bot.store import Database
+from bot.store import broadcasts as broadcast_store
 
 NO_AREA = ""  # events with no area (a chat that never chose one)
+OLD_TARGET_CUT = 200  # broadcast events before migration 0008 kept this many characters of targets
 
 
 @dataclass(frozen=True)
@@ -191,11 +193,21 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
     ):
         unanswered[" ".join(r["detail"].lower().split())] += r["n"]
     broadcast_rows: list[BroadcastLine] = []
-    for r in await db.fetchall(
+    events_of_broadcasts = await db.fetchall(
         "SELECT area_id, at, detail FROM events "
         "WHERE kind = 'broadcast' AND at >= ? AND at < ? ORDER BY at", (start, end),
-    ):
+    )
+    # An event logged before migration 0008 cut its targets at 200 characters: read those whole
+    # from the broadcast itself (today's events hold every target).
+    cut = {int(i) for r in events_of_broadcasts
+           if len(r["area_id"] or "") == OLD_TARGET_CUT
+           and (i := (r["detail"] or "").partition(":")[0]).isdigit()}
+    whole = await broadcast_store.areas_of(db, cut)
+    for r in events_of_broadcasts:
         targets = r["area_id"].split(",") if r["area_id"] else list(names)
+        broadcast_key = (r["detail"] or "").partition(":")[0]
+        if len(r["area_id"] or "") == OLD_TARGET_CUT and broadcast_key.isdigit():
+            targets = list(whole.get(int(broadcast_key), ()) or targets)
         for area_id in targets:
             figures(area_id).broadcasts += 1
         local = datetime.fromisoformat(r["at"]).astimezone(tz)
@@ -205,7 +217,8 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
         broadcast_id, _, recipients = (r["detail"] or "").partition(":")
         broadcast_rows.append(BroadcastLine(
             local.replace(tzinfo=None), broadcast_id,
-            int(recipients) if recipients.isdigit() else 0, r["area_id"] or "all"))
+            int(recipients) if recipients.isdigit() else 0,
+            ",".join(targets) if r["area_id"] else "all"))
     ordered = [per_area[a.id] for a in areas.areas] + [
         f for k, f in sorted(per_area.items()) if k not in names]
     total = AreaFigures("TOTAL", "Tổng cộng")

@@ -19,6 +19,7 @@ from bot.aiohttp_request import AiohttpRequest
 from bot.broadcasts import Broadcast, Counts
 from bot.delivery import Delivery, Outcome, SendResult, in_flight_for
 from bot.i18n import date_time, gettext, number
+from bot.notices import Notice
 from bot.scheduling import RECONCILE_SECONDS, Scheduler
 from bot.services import Services
 
@@ -98,16 +99,15 @@ class TelegramReporter:
     async def empty(self, broadcast: Broadcast) -> None:
         await self._tell_staff(broadcast, missed=False)
 
-    async def campaign_failed(self, problem: str) -> None:
-        """A campaign file could not be read: staff must know, not just the log."""
+    async def notify(self, notice: Notice) -> None:
+        """A problem (a campaign naming a removed area, …) told to every staff and lead chat,
+        each in its language; one chat failing never stops the others."""
         for chat in sorted({r.user_id for r in await self._svc().roles.list()}):
-            _ = gettext(await self._lang(chat))
-            text = _("The seasonal campaign files could not be read; the campaigns synced "
-                     "before still run. Please ask the operator to fix: {problem}")
             try:
-                await self.app.bot.send_message(chat, text.format(problem=html.escape(problem)))
-            except Exception:
-                logger.warning("could not tell a staff chat about the campaign files")
+                text = notice.text(await self._lang(chat))
+                await self.app.bot.send_message(chat, html.escape(text))
+            except Exception:  # one staff chat failing must not stop telling the others
+                logger.warning("could not tell a staff chat about %s", notice.kind)
 
     async def _tell_staff(self, broadcast: Broadcast, *, missed: bool) -> None:
         svc = self._svc()
@@ -115,15 +115,15 @@ class TelegramReporter:
         if broadcast.notify_chat:
             chats.add(broadcast.notify_chat)
         for chat in sorted(chats):
-            lang = await self._lang(chat)
-            _ = gettext(lang)
-            when = date_time(broadcast.send_at, lang, svc.config.tz)
-            if missed:
-                text = _("Broadcast #{id} due at {when} was not sent: the bot was down for too "
-                         "long. Please check and send it again if it is still useful.")
-            else:
-                text = _("Broadcast #{id} due at {when} found no subscribed recipient.")
             try:
+                lang = await self._lang(chat)
+                _ = gettext(lang)
+                when = date_time(broadcast.send_at, lang, svc.config.tz)
+                if missed:
+                    text = _("Broadcast #{id} due at {when} was not sent: the bot was down for "
+                             "too long. Please check and send it again if it is still useful.")
+                else:
+                    text = _("Broadcast #{id} due at {when} found no subscribed recipient.")
                 await self.app.bot.send_message(
                     chat, text.format(id=broadcast.id, when=html.escape(when))
                 )
@@ -146,12 +146,11 @@ async def start(app: Application) -> None:  # type: ignore[type-arg]
     sender = TelegramSender(delivery_bot, config.paid_broadcast)
     delivery = Delivery(svc.db, svc.broadcasts, sender, rate=config.broadcast_rate,
                         tz=config.tz, reporter=reporter, in_flight=in_flight)
-    problem = await svc.sync_campaigns()
-    if problem is not None:
-        await reporter.campaign_failed(problem)
+    svc.notices.sink = reporter.notify
+    await svc.sync_campaigns()
     scheduler = Scheduler(svc.broadcasts, grace_seconds=config.misfire_grace,
                           wake=delivery.wake, on_missed=reporter.missed, on_empty=reporter.empty,
-                          planner=svc.campaigns.plan)
+                          planner=svc.campaigns.plan, notices=svc.notices)
     stop = asyncio.Event()
     app.bot_data.update(delivery=delivery, scheduler=scheduler, delivery_bot=delivery_bot,
                         delivery_stop=stop)

@@ -96,7 +96,8 @@ async def test_a_broken_campaign_file_is_told_to_staff_and_the_bot_still_runs(
     try:
         api.add_chat(LEAD_ID, "private")
         config = make_config(api, tmp_path / "db.sqlite3",
-                             SANSANG_CONTENT=str(tmp_path / "content"))
+                             SANSANG_CONTENT=str(tmp_path / "content"),
+                             SANSANG_CAMPAIGNS=str(tmp_path / "broadcasts"))
         async with running(build_application(config), poll_timeout=1):
             told = await api.wait_message(LEAD_ID, since=0, contains="bad.toml")
             assert "Không đọc được tệp chiến dịch" in told.params["text"]

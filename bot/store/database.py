@@ -121,6 +121,23 @@ class Database:
         rows = await self.fetchall("SELECT name FROM schema_migrations ORDER BY name")
         return [r["name"] for r in rows]
 
+    async def pending_migrations(self) -> list[str]:
+        """The shipped migrations not applied yet, found without writing anything (the CLI's
+        read-only commands ask this; `applied_migrations` creates its table)."""
+        shipped = sorted(p.name for p in (data_dir("db") / "migrations").glob("*.sql"))
+        if await self.fetchone(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        ) is None:
+            return shipped
+        applied = {r[0] for r in await self.fetchall("SELECT name FROM schema_migrations")}
+        unknown = sorted(applied - set(shipped))
+        if unknown:
+            raise MigrationError(
+                f"database {self.path} has migrations this version does not know: "
+                f"{', '.join(unknown)} (was it made by a newer version?)"
+            )
+        return [name for name in shipped if name not in applied]
+
     async def migrate(self, files: Iterable[Path] | None = None) -> list[str]:
         """Apply the migrations not yet recorded, in order, each in one transaction."""
         folder = data_dir("db") / "migrations"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.store import audit
 from bot.store.database import Database, utcnow
 
 
@@ -38,10 +39,7 @@ async def put(db: Database, user_id: int, role: str, source: str, actor: str) ->
             "added_at = excluded.added_at, added_by = excluded.added_by",
             (user_id, role, source, now, actor),
         )
-        await conn.execute(
-            "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-            (now, actor, "role.add", str(user_id), role),
-        )
+        await audit.record(conn, actor, "role.add", str(user_id), role, at=now)
 
 
 async def remove(db: Database, user_id: int, actor: str) -> str | None:
@@ -53,10 +51,7 @@ async def remove(db: Database, user_id: int, actor: str) -> str | None:
         if r is None:
             return None
         await conn.execute("DELETE FROM roles WHERE user_id = ?", (user_id,))
-        await conn.execute(
-            "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-            (now, actor, "role.remove", str(user_id), r["role"]),
-        )
+        await audit.record(conn, actor, "role.remove", str(user_id), r["role"], at=now)
         return str(r["role"])
 
 

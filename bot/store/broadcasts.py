@@ -1,0 +1,185 @@
+"""Queries on the broadcasts table and its outbox (the rows delivery sends from).
+
+Functions that change state take the caller's transaction connection, so a check and its change
+(a cancel reading the status, a start writing the outbox) are one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+import aiosqlite
+
+from bot.store.database import Database
+
+CANCELLABLE = ("scheduled", "sending")
+
+
+def recipients_query(areas: Sequence[str] | None) -> tuple[str, tuple[object, ...]]:
+    """Subscribed, not blocked chats of these areas (None: all); each chat once."""
+    base = "SELECT chat_id, lang, area_id, kind FROM chats WHERE subscribed = 1 AND blocked = 0"
+    if areas is None:
+        return base, ()
+    marks = ",".join("?" * len(areas))
+    return f"{base} AND area_id IN ({marks})", tuple(areas)
+
+
+async def insert(
+    conn: aiosqlite.Connection, *, text_vi: str, text_en: str | None, target_all: bool,
+    areas: Sequence[str], urgent: bool, send_at: str, campaign: str | None,
+    occurrence: str | None, created_by: str, notify_chat: int | None, created_at: str,
+) -> int:
+    cur = await conn.execute(
+        "INSERT INTO broadcasts (status, text_vi, text_en, target_all, areas, urgent, "
+        "send_at, campaign, occurrence, created_by, notify_chat, created_at) "
+        "VALUES ('scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (text_vi, text_en, int(target_all), json.dumps(list(areas)), int(urgent), send_at,
+         campaign, occurrence, created_by, notify_chat, created_at),
+    )
+    return int(cur.lastrowid or 0)
+
+
+async def get(db: Database, broadcast_id: int) -> aiosqlite.Row | None:
+    return await db.fetchone("SELECT * FROM broadcasts WHERE id = ?", (broadcast_id,))
+
+
+async def by_status(db: Database, statuses: Iterable[str], limit: int) -> list[aiosqlite.Row]:
+    wanted = list(statuses)
+    marks = ",".join("?" * len(wanted))
+    return await db.fetchall(
+        f"SELECT * FROM broadcasts WHERE status IN ({marks}) "  # noqa: S608 - only '?' marks
+        "ORDER BY send_at DESC, id DESC LIMIT ?",
+        (*wanted, limit),
+    )
+
+
+async def due(db: Database, now: str) -> list[aiosqlite.Row]:
+    """Scheduled broadcasts whose time has come, urgent first."""
+    return await db.fetchall(
+        "SELECT * FROM broadcasts WHERE status = 'scheduled' AND send_at <= ? "
+        "ORDER BY urgent DESC, send_at, id",
+        (now,),
+    )
+
+
+async def outbox_counts(db: Database, broadcast_id: int) -> dict[str, int]:
+    rows = await db.fetchall(
+        "SELECT status, COUNT(*) AS n FROM outbox WHERE broadcast_id = ? GROUP BY status",
+        (broadcast_id,),
+    )
+    return {r["status"]: int(r["n"]) for r in rows}
+
+
+async def count_recipients(db: Database, areas: Sequence[str] | None) -> int:
+    sql, params = recipients_query(areas)
+    row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)  # noqa: S608
+    return int(row[0]) if row else 0
+
+
+async def status_of(conn: aiosqlite.Connection, broadcast_id: int) -> str | None:
+    """The status as this transaction sees it."""
+    async with conn.execute("SELECT status FROM broadcasts WHERE id = ?", (broadcast_id,)) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else None
+
+
+async def cancel(
+    conn: aiosqlite.Connection, broadcast_id: int, now: str, reason: str | None = None
+) -> bool:
+    """Cancel a scheduled or sending broadcast and its pending outbox rows; False if it was
+    in another status (a concurrent finish or cancel won)."""
+    cur = await conn.execute(
+        "UPDATE broadcasts SET status = 'cancelled', finished_at = ?, reason = ? "
+        "WHERE id = ? AND status IN ('scheduled', 'sending')",
+        (now, reason, broadcast_id),
+    )
+    if cur.rowcount != 1:
+        return False
+    await conn.execute(
+        "UPDATE outbox SET status = 'cancelled' WHERE broadcast_id = ? AND status = 'pending'",
+        (broadcast_id,),
+    )
+    return True
+
+
+async def cancel_scheduled_of_campaign(conn: aiosqlite.Connection, campaign: str,
+                                       now: str) -> None:
+    """A campaign paused or removed: what it planned and has not started is cancelled."""
+    await conn.execute(
+        "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
+        "WHERE campaign = ? AND status = 'scheduled'", (now, campaign),
+    )
+
+
+async def fill_outbox(
+    conn: aiosqlite.Connection, broadcast_id: int, areas: Sequence[str] | None
+) -> int:
+    """One outbox row per recipient of these areas (None: all); returns the recipients."""
+    sql, params = recipients_query(areas)
+    # The query is ours; its values are '?' parameters.
+    select = f"SELECT ?, chat_id, lang, area_id, kind FROM ({sql})"  # noqa: S608
+    await conn.execute(
+        "INSERT OR IGNORE INTO outbox (broadcast_id, chat_id, lang, area_id, chat_kind) " + select,
+        (broadcast_id, *params),
+    )
+    async with conn.execute(
+        "SELECT COUNT(*) FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def set_sending(conn: aiosqlite.Connection, broadcast_id: int, now: str) -> None:
+    await conn.execute(
+        "UPDATE broadcasts SET status = 'sending', started_at = ? WHERE id = ?",
+        (now, broadcast_id),
+    )
+
+
+async def mark_missed(db: Database, broadcast_id: int, now: str) -> None:
+    await db.execute(
+        "UPDATE broadcasts SET status = 'missed', finished_at = ? "
+        "WHERE id = ? AND status = 'scheduled'",
+        (now, broadcast_id),
+    )
+
+
+async def finish(db: Database, broadcast_id: int, now: str) -> bool:
+    """Sending → done when no outbox row is pending, in one statement; True if it changed."""
+    async with db.transaction() as conn:
+        cur = await conn.execute(
+            "UPDATE broadcasts SET status = 'done', finished_at = ? "
+            "WHERE id = ? AND status = 'sending' AND NOT EXISTS "
+            "(SELECT 1 FROM outbox WHERE broadcast_id = ? AND status = 'pending')",
+            (now, broadcast_id, broadcast_id),
+        )
+        return cur.rowcount == 1
+
+
+async def set_progress_message(db: Database, broadcast_id: int, message_id: int) -> None:
+    await db.execute(
+        "UPDATE broadcasts SET progress_msg = ? WHERE id = ?", (message_id, broadcast_id)
+    )
+
+
+async def occurrence_exists(db: Database, campaign: str, occurrence: str) -> bool:
+    row = await db.fetchone(
+        "SELECT 1 FROM broadcasts WHERE campaign = ? AND occurrence = ?", (campaign, occurrence)
+    )
+    return row is not None
+
+
+async def areas_of(db: Database, broadcast_ids: Iterable[int]) -> dict[int, tuple[str, ...]]:
+    """The whole target list of each broadcast (empty: everyone), to read old outreach events
+    whose target list was cut at 200 characters."""
+    ids = sorted(set(broadcast_ids))
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = await db.fetchall(
+        f"SELECT id, target_all, areas FROM broadcasts WHERE id IN ({marks})",  # noqa: S608
+        ids,
+    )
+    return {int(r["id"]): () if r["target_all"] else tuple(json.loads(r["areas"]))
+            for r in rows}
