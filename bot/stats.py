@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.areas import AreaCatalog
 from bot.store import Database
+from bot.store import reports as queries
 
 NO_AREA = ""  # events with no area (a chat that never chose one)
 
@@ -156,11 +157,7 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
         return per_area[key]
 
     # Active at the period's end: every change of "receiving warnings" up to then.
-    for r in await db.fetchall(
-        "SELECT area_id, chat_kind, SUM(active) AS active FROM event_days "
-        "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'unblocked') AND day <= ? "
-        "GROUP BY area_id, chat_kind", (last_day,),
-    ):
+    for r in await queries.active_at(db, last_day):
         f = figures(r["area_id"])
         if r["chat_kind"] == "group":
             f.groups_active += r["active"]
@@ -168,33 +165,17 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
             f.households_active += r["active"]
     # The kinds of IN_PERIOD, per area and local month in one pass: each row adds to both.
     by_month = {m: AreaFigures("", m) for m in period.months()}
-    for r in await db.fetchall(
-        "SELECT kind, area_id, substr(day, 1, 7) AS month, SUM(n) AS n, "
-        "SUM(CASE WHEN topic = 'answered' THEN n ELSE 0 END) AS answered FROM event_days "
-        "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'delivery_sent', "
-        "'delivery_failed', 'delivery_blocked', 'guide_view', 'question') "
-        "AND day BETWEEN ? AND ? GROUP BY kind, area_id, month", (first_day, last_day),
-    ):
+    for r in await queries.counts_by_area_and_month(db, first_day, last_day):
         _count(figures(r["area_id"]), r)
         _count(by_month[r["month"]], r)
     views: Counter[str] = Counter()
-    for r in await db.fetchall(
-        "SELECT topic, SUM(n) AS n FROM event_days WHERE kind = 'guide_view' "
-        "AND day BETWEEN ? AND ? GROUP BY topic", (first_day, last_day),
-    ):
+    for r in await queries.views_by_topic(db, first_day, last_day):
         views[r["topic"]] += r["n"]
     unanswered: Counter[str] = Counter()
-    for r in await db.fetchall(
-        "SELECT detail, COUNT(*) AS n FROM events WHERE kind = 'question' AND guide_id IS NULL "
-        "AND at >= ? AND at < ? AND detail IS NOT NULL GROUP BY detail",
-        (start, end),
-    ):
+    for r in await queries.unanswered(db, start, end):
         unanswered[" ".join(r["detail"].lower().split())] += r["n"]
     broadcast_rows: list[BroadcastLine] = []
-    for r in await db.fetchall(
-        "SELECT area_id, at, detail FROM events "
-        "WHERE kind = 'broadcast' AND at >= ? AND at < ? ORDER BY at", (start, end),
-    ):
+    for r in await queries.broadcast_events(db, start, end):
         targets = r["area_id"].split(",") if r["area_id"] else list(names)
         for area_id in targets:
             figures(area_id).broadcasts += 1
