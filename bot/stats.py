@@ -143,8 +143,15 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
     """The period's figures, counted in the ward's zone (the database's `tz`).
 
     Counts come from the daily roll-up `event_days` (local days); the unanswered questions and
-    the list of broadcasts from `events` through their partial indexes.
+    the list of broadcasts from `events` through their partial indexes. Every query runs on a
+    read-only connection of its own (one snapshot), never on the bot's.
     """
+    async with db.reader() as reader:
+        return await _report(reader, areas, period, top_unanswered)
+
+
+async def _report(db: Database, areas: AreaCatalog, period: Period,
+                  top_unanswered: int) -> Report:
     tz = db.tz
     start, end = period.utc_bounds(tz)
     first_day, last_day = period.start.isoformat(), period.end.isoformat()
