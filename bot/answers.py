@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.library import Guide, Library
-from bot.redact import redact
+from bot.redact import redact_contacts
 from bot.search import GuideSearch, is_danger
 from bot.store import Database, events
 
@@ -43,7 +43,7 @@ class Answers:
         if not guides:
             await events.log(
                 self.db, "question", area_id=area_id, lang=lang, chat_kind=chat_kind,
-                detail=" ".join(redact(question).split())[:UNANSWERED_TEXT_LIMIT],
+                detail=" ".join(redact_contacts(question).split())[:UNANSWERED_TEXT_LIMIT],
             )
             return Answer(None, (), danger)
         best = guides[0]

@@ -28,6 +28,6 @@ def _number(match: re.Match[str]) -> str:
     return ("(" if found.startswith("(") and ")" not in found else "") + NUMBER
 
 
-def redact(text: str) -> str:
+def redact_contacts(text: str) -> str:
     """`text` with e-mail addresses as [email] and runs of 6 or more digits as [số]."""
     return _DIGITS.sub(_number, _EMAIL.sub(EMAIL, text))

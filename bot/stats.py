@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.areas import AreaCatalog
-from bot.redact import redact
+from bot.redact import redact_contacts
 from bot.store import Database
 from bot.store import reports as queries
 
@@ -182,7 +182,7 @@ async def _report(db: Database, areas: AreaCatalog, period: Period,
     unanswered: Counter[str] = Counter()
     for r in await queries.unanswered(db, start, end):
         # Redacted here too: questions logged before redaction existed leave clean.
-        unanswered[" ".join(redact(r["detail"]).lower().split())] += r["n"]
+        unanswered[" ".join(redact_contacts(r["detail"]).lower().split())] += r["n"]
     broadcast_rows: list[BroadcastLine] = []
     for r in await queries.broadcast_events(db, start, end):
         targets = r["area_id"].split(",") if r["area_id"] else list(names)
