@@ -12,7 +12,8 @@ NUMBER = "[số]"
 EMAIL = "[email]"
 MIN_DIGITS = 6  # fewer is a house number, a date, a depth or a time; more may be someone
 
-_EMAIL = re.compile(r"[\w.+\-]+\s?@\s?[\w\-]+(?:\.[\w\-]+)+")
+# Starts only where a word starts: trying every character of a long run would take quadratic time.
+_EMAIL = re.compile(r"(?<![\w.+\-])[\w.+\-]+\s?@\s?[\w\-]+(?:\.[\w\-]+)+")
 # Digits with at most a few separators between them (0912 345 678, 0912.345.678,
 # +84 912-345-678, (0225) 3842 123); the slash of a date (12/10) is not one.
 _DIGITS = re.compile(r"\+?\(?\d(?:[\s.\-_()]{0,3}\d)*")
