@@ -28,9 +28,10 @@ KINDS = (("guide_view", 30), ("question", 15), ("delivery_sent", 45), ("delivery
 HAZARDS = ("storm", "flood", "surge", "thunderstorm", "heat", "cold", "landslide", "general")
 
 
-async def fill(db: Database, areas: list[str], subscribers: int, events: int) -> None:
+async def fill(db: Database, areas: list[str], subscribers: int, events: int,
+               year: int = 2026) -> None:
     rng = random.Random(2026)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    start = datetime(year, 1, 1, tzinfo=UTC)
     kinds, weights = zip(*KINDS, strict=True)
 
     def at() -> str:

@@ -1,7 +1,8 @@
 """Answering residents: a guide for a question, a guide opened from the menu; both logged.
 
 The outreach log gets every question (answered or not; an unanswered one keeps its text, never
-who asked, so the ward can write the missing guide) and every guide view with its source.
+who asked, so the ward can write the missing guide, with phone numbers, e-mail addresses and long
+numbers blanked) and every guide view with its source.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.library import Guide, Library
+from bot.redact import redact_contacts
 from bot.search import GuideSearch, is_danger
 from bot.store import Database, events
 
@@ -41,7 +43,7 @@ class Answers:
         if not guides:
             await events.log(
                 self.db, "question", area_id=area_id, lang=lang, chat_kind=chat_kind,
-                detail=" ".join(question.split())[:UNANSWERED_TEXT_LIMIT],
+                detail=" ".join(redact_contacts(question).split())[:UNANSWERED_TEXT_LIMIT],
             )
             return Answer(None, (), danger)
         best = guides[0]

@@ -14,8 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.areas import AreaCatalog
+from bot.redact import redact_contacts
 from bot.store import Database
 from bot.store import broadcasts as broadcast_store
+from bot.store import reports as queries
 
 NO_AREA = ""  # events with no area (a chat that never chose one)
 OLD_TARGET_CUT = 200  # broadcast events before migration 0008 kept this many characters of targets
@@ -143,8 +145,15 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
     """The period's figures, counted in the ward's zone (the database's `tz`).
 
     Counts come from the daily roll-up `event_days` (local days); the unanswered questions and
-    the list of broadcasts from `events` through their partial indexes.
+    the list of broadcasts from `events` through their partial indexes. Every query runs on a
+    read-only connection of its own (one snapshot), never on the bot's.
     """
+    async with db.reader() as reader:
+        return await _report(reader, areas, period, top_unanswered)
+
+
+async def _report(db: Database, areas: AreaCatalog, period: Period,
+                  top_unanswered: int) -> Report:
     tz = db.tz
     start, end = period.utc_bounds(tz)
     first_day, last_day = period.start.isoformat(), period.end.isoformat()
@@ -158,11 +167,7 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
         return per_area[key]
 
     # Active at the period's end: every change of "receiving warnings" up to then.
-    for r in await db.fetchall(
-        "SELECT area_id, chat_kind, SUM(active) AS active FROM event_days "
-        "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'unblocked') AND day <= ? "
-        "GROUP BY area_id, chat_kind", (last_day,),
-    ):
+    for r in await queries.active_at(db, last_day):
         f = figures(r["area_id"])
         if r["chat_kind"] == "group":
             f.groups_active += r["active"]
@@ -170,33 +175,18 @@ async def report(db: Database, areas: AreaCatalog, period: Period,
             f.households_active += r["active"]
     # The kinds of IN_PERIOD, per area and local month in one pass: each row adds to both.
     by_month = {m: AreaFigures("", m) for m in period.months()}
-    for r in await db.fetchall(
-        "SELECT kind, area_id, substr(day, 1, 7) AS month, SUM(n) AS n, "
-        "SUM(CASE WHEN topic = 'answered' THEN n ELSE 0 END) AS answered FROM event_days "
-        "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'delivery_sent', "
-        "'delivery_failed', 'delivery_blocked', 'guide_view', 'question') "
-        "AND day BETWEEN ? AND ? GROUP BY kind, area_id, month", (first_day, last_day),
-    ):
+    for r in await queries.counts_by_area_and_month(db, first_day, last_day):
         _count(figures(r["area_id"]), r)
         _count(by_month[r["month"]], r)
     views: Counter[str] = Counter()
-    for r in await db.fetchall(
-        "SELECT topic, SUM(n) AS n FROM event_days WHERE kind = 'guide_view' "
-        "AND day BETWEEN ? AND ? GROUP BY topic", (first_day, last_day),
-    ):
+    for r in await queries.views_by_topic(db, first_day, last_day):
         views[r["topic"]] += r["n"]
     unanswered: Counter[str] = Counter()
-    for r in await db.fetchall(
-        "SELECT detail, COUNT(*) AS n FROM events WHERE kind = 'question' AND guide_id IS NULL "
-        "AND at >= ? AND at < ? AND detail IS NOT NULL GROUP BY detail",
-        (start, end),
-    ):
-        unanswered[" ".join(r["detail"].lower().split())] += r["n"]
+    for r in await queries.unanswered(db, start, end):
+        # Redacted here too: questions logged before redaction existed leave clean.
+        unanswered[" ".join(redact_contacts(r["detail"]).lower().split())] += r["n"]
     broadcast_rows: list[BroadcastLine] = []
-    events_of_broadcasts = await db.fetchall(
-        "SELECT area_id, at, detail FROM events "
-        "WHERE kind = 'broadcast' AND at >= ? AND at < ? ORDER BY at", (start, end),
-    )
+    events_of_broadcasts = await queries.broadcast_events(db, start, end)
     # An event logged before migration 0008 cut its targets at 200 characters: read those whole
     # from the broadcast itself (today's events hold every target).
     cut = {int(i) for r in events_of_broadcasts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 
 from telegram import InputFile, Update
@@ -75,8 +76,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, code: st
     _ = gettext(row.lang)
     await answer(update, context, _("Preparing the workbook…"))
     period = period_for(code, datetime.now(svc.config.tz).date())
-    report = await stats.report(svc.db, svc.areas, period)
-    data = export.to_xlsx(report)
+    report = await stats.report(svc.db, svc.areas, period)  # on a read connection of its own
+    data = await asyncio.to_thread(export.to_xlsx, report)  # a year's workbook: off the loop
     name = f"sansang-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
     chat = update.effective_chat
     if chat is not None:

@@ -113,6 +113,31 @@ class Database:
         async with self.transaction() as conn:
             await conn.execute(sql, params)
 
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[Database]:
+        """A second connection to the same file that can only read, closed on leaving.
+
+        For long reports: they run on its own thread, so the writes of residents' questions on
+        the main connection never queue behind a year's export. All its reads see one snapshot.
+        """
+        if str(self.path) == ":memory:":  # no second connection can see it
+            yield self
+            return
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        conn = await aiosqlite.connect(uri, uri=True, isolation_level=None)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA busy_timeout = 10000")
+            await conn.execute("PRAGMA query_only = ON")
+            await conn.execute("BEGIN")
+            await conn.execute("SELECT 1 FROM sqlite_master LIMIT 1")  # the snapshot starts here
+            try:
+                yield Database(conn, self.path, self.tz)
+            finally:
+                await conn.execute("ROLLBACK")
+        finally:
+            await conn.close()
+
     async def applied_migrations(self) -> list[str]:
         await self.conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
