@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.areas import AreaCatalog
 from bot.config import Config
 from bot.roles import Roles
-from bot.store import Database
+from bot.store import Database, events
 
 
 async def dispatch(args: argparse.Namespace) -> int:
@@ -22,6 +22,8 @@ async def dispatch(args: argparse.Namespace) -> int:
         return content_check.run(config.content_dir, args.coverage)
     db = await Database.open(config.db_path, tz=config.tz, migrate=False)
     try:
+        if args.command == "db" and args.db_command == "recount":
+            return await recount(db)
         if args.command == "db":
             done = await db.migrate()
             print("\n".join(done) if done else "database is up to date")
@@ -40,6 +42,15 @@ async def dispatch(args: argparse.Namespace) -> int:
         return await staff(db, args)
     finally:
         await db.close()
+
+
+async def recount(db: Database) -> int:
+    """`sansang db recount`: after SANSANG_TIMEZONE changed, every day in the new zone."""
+    await db.migrate()
+    changed, rows = await events.recount(db, db.tz)
+    print(f"outreach log counted in {db.tz}: {changed} events moved to another day, "
+          f"{rows} daily counts")
+    return 0
 
 
 async def areas(config: Config, qr_dir: str | None, username: str | None) -> int:

@@ -79,11 +79,10 @@ class Subscriptions:
     async def set_blocked(self, chat_id: int, blocked: bool) -> None:
         """The resident blocked (or unblocked) the bot: no more messages until they come back."""
         async with self.db.transaction() as conn:
-            await chat_store.set_blocked(conn, chat_id, blocked, utcnow())
+            await chat_store.set_blocked(conn, self.db.tz, chat_id, blocked, utcnow())
 
     async def migrate(self, old_id: int, new_id: int) -> None:
-        if await chat_store.get(self.db, old_id) is not None:
-            await chat_store.move(self.db, old_id, new_id, "supergroup")
+        if await chat_store.move(self.db, old_id, new_id, "supergroup"):
             logger.info("group moved to a supergroup; settings follow the new id")
 
     async def forget(self, chat_id: int) -> bool:
@@ -93,7 +92,8 @@ class Subscriptions:
             return False
         await self.unsubscribe(chat_id, reason="forget")  # counted as any unsubscription
         await events.log(self.db, "forget", lang=before.lang, chat_kind=chat_kind(before.kind))
-        await chat_store.delete(self.db, chat_id)
+        async with self.db.transaction() as conn:
+            await chat_store.delete(conn, chat_id)
         return True
 
     async def _require(self, chat_id: int) -> ChatRow:

@@ -68,6 +68,7 @@ def test_db_migrate_then_up_to_date(db_env: dict[str, str]) -> None:
     assert first.stdout.split() == [
         "0001_chats_and_events.sql", "0002_roles.sql", "0003_broadcasts.sql",
         "0004_report_indexes.sql", "0005_event_days.sql", "0006_active_changes.sql",
+        "0007_event_day_column.sql",
     ]
     again = sansang("db", "migrate", env=db_env)
     assert again.returncode == 0 and again.stdout.strip() == "database is up to date"
@@ -142,7 +143,7 @@ def test_every_command_has_help_and_a_line_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     parser = build_parser()
     commands = [
-        ("run",), ("shell",), ("db", "migrate"), ("areas",), ("staff", "add"),
+        ("run",), ("shell",), ("db", "migrate"), ("db", "recount"), ("areas",), ("staff", "add"),
         ("staff", "remove"), ("staff", "list"), ("content", "check"), ("broadcast", "create"),
         ("broadcast", "list"), ("broadcast", "show"), ("broadcast", "cancel"),
         ("campaign", "list"), ("campaign", "pause"), ("campaign", "resume"), ("export",),
