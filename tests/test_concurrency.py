@@ -71,6 +71,11 @@ async def test_fifty_residents_subscribing_at_once_twice_each_are_counted_once(
     assert await receiving(db) == 50
     assert await figures(db) == (50, 0, 50)
 
+    async def no_lock_left() -> bool:
+        return bool(bot.update_processor.chats_in_hand == 0)  # memory stays bounded
+
+    await eventually(no_lock_left)
+
 
 async def test_one_chat_pressing_twice_or_unsubscribing_twice_counts_once(
     bot: Application, api: FakeBotAPI, resident: Person  # type: ignore[type-arg]
@@ -95,6 +100,24 @@ async def test_one_chat_pressing_twice_or_unsubscribing_twice_counts_once(
     say_now(resident, "/unsubscribe")
     await replies(api, [resident.chat], 2, mark)
     assert await figures(db) == (1, 1, 0)
+    texts = [c.params["text"] for c in api.calls[mark:] if c.method == "sendMessage"]
+    assert "Bạn chưa đăng ký nhận cảnh báo" in texts[-1]  # the second one, handled after
+
+
+async def test_one_chats_updates_are_handled_in_order(
+    bot: Application, api: FakeBotAPI, resident: Person  # type: ignore[type-arg]
+) -> None:
+    """A resident who changes their mind quickly ends where they last asked to be."""
+    db = bot.bot_data["services"].db
+    await resident.say(f"/start {AREA}")
+    mark = api.mark()
+    for _ in range(5):
+        say_now(resident, "/unsubscribe")
+        say_now(resident, "/subscribe")
+    await replies(api, [resident.chat], 10, mark)
+    assert await figures(db) == (6, 5, 1)
+    kinds = await db.fetchall("SELECT kind FROM events WHERE kind LIKE '%subscribe' ORDER BY id")
+    assert [r[0] for r in kinds] == ["subscribe"] + ["unsubscribe", "subscribe"] * 5
 
 
 async def test_unsubscribe_racing_a_broadcasts_403_takes_each_chat_away_once(
@@ -141,3 +164,33 @@ async def test_unsubscribe_racing_a_broadcasts_403_takes_each_chat_away_once(
     assert unsubscribed == 20
     assert active == 0  # twenty in, twenty out: never a chat taken away twice
 
+
+async def test_a_slow_chat_does_not_hold_up_the_others(
+    bot: Application, api: FakeBotAPI  # type: ignore[type-arg]
+) -> None:
+    slow, quick = people(api, 781500000, 2)
+    await slow.say("/help")
+    mark = api.mark()
+    api.slow_next("sendMessage", 2.0)  # the next answer (to `slow`) takes two seconds
+    say_now(slow, "/emergency")
+    await asyncio.sleep(0.5)  # its handler is now waiting for Telegram
+    reply = await quick.say("/help")
+    assert int(reply["chat_id"]) == quick.chat
+    answered = [int(c.params["chat_id"]) for c in api.calls[mark:]
+                if c.method == "sendMessage" and c.status == 200]
+    assert answered[0] == quick.chat  # `slow` is still waiting for its answer
+
+
+async def test_updates_without_a_chat_need_no_lock() -> None:
+    from bot.update_processor import PerChatUpdateProcessor
+
+    processor = PerChatUpdateProcessor(handling=2)
+    done: list[int] = []
+
+    async def work(n: int) -> None:
+        await asyncio.sleep(0)
+        done.append(n)
+
+    async with processor:
+        await asyncio.gather(*(processor.process_update(object(), work(n)) for n in range(5)))
+    assert sorted(done) == [0, 1, 2, 3, 4] and processor.chats_in_hand == 0
