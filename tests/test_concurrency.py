@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from telegram.ext import Application
 
+from bot import stats
 from bot.store import Database
 from tests.auxil.chat import REPLY_TIMEOUT, Person, eventually
 from tests.fakes import FakeBotAPI
@@ -23,6 +25,13 @@ async def figures(db: Database, area: str = AREA) -> tuple[int, int, int]:
     )
     assert row is not None
     return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+
+async def report(bot: Application) -> stats.Report:  # type: ignore[type-arg]
+    """Today's outreach report, as staff read it (from the daily roll-up)."""
+    svc = bot.bot_data["services"]
+    today = datetime.now(svc.config.tz).date()
+    return await stats.report(svc.db, svc.areas, stats.Period(today, today))
 
 
 async def receiving(db: Database, area: str = AREA) -> int:
@@ -70,6 +79,7 @@ async def test_fifty_residents_subscribing_at_once_twice_each_are_counted_once(
     await replies(api, [p.chat for p in residents], 2, mark)
     assert await receiving(db) == 50
     assert await figures(db) == (50, 0, 50)
+    assert (await report(bot)).total.subscribers_active == 50
 
     async def no_lock_left() -> bool:
         return bool(bot.update_processor.chats_in_hand == 0)  # memory stays bounded
@@ -163,6 +173,7 @@ async def test_unsubscribe_racing_a_broadcasts_403_takes_each_chat_away_once(
     _subscribed, unsubscribed, active = await figures(svc.db)
     assert unsubscribed == 20
     assert active == 0  # twenty in, twenty out: never a chat taken away twice
+    assert (await report(bot)).total.subscribers_active == 0
 
 
 async def test_a_slow_chat_does_not_hold_up_the_others(
