@@ -243,6 +243,31 @@ async def test_events_logged_before_the_roll_up_are_counted(tmp_path: Path) -> N
         await db.close()
 
 
+async def test_a_roll_up_counted_by_the_old_trigger_is_upgraded_whole(tmp_path: Path) -> None:
+    """A database of the bot before 0007, whose trigger called the app's local_day(): after the
+    upgrade every event has its day and the figures are the same."""
+    migrations = sorted((data_dir("db") / "migrations").glob("*.sql"))
+    path = tmp_path / "0006.sqlite3"
+    rows = history(seed=13, n=600)
+    db = await Database.open(path, migrate=False)
+    # What the bot registered on its connection before migration 0007.
+    await db.conn.create_function("local_day", 1, lambda at: local_day(at or "", WARD))
+    await db.migrate([p for p in migrations if p.name < "0007"])
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO events (at, kind, area_id, lang, chat_kind, guide_id, detail, active) "
+            "VALUES (?, ?, ?, 'vi', ?, ?, ?, ?)", rows,
+        )
+    await db.close()
+    db = await Database.open(path)  # as the upgraded bot starts
+    try:
+        missing = await db.fetchone("SELECT COUNT(*) FROM events WHERE day IS NULL")
+        assert missing is not None and missing[0] == 0
+        check(await stats.report(db, AREAS, QUARTER), expected(rows, QUARTER, WARD))
+    finally:
+        await db.close()
+
+
 def sansang_export(db: Path, out: Path, fmt: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SANSANG_", "TELEGRAM_"))}
     done = subprocess.run(
