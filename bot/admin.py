@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.areas import AreaCatalog
 from bot.config import Config
 from bot.roles import Roles
-from bot.store import Database
+from bot.store import Database, events
 
 # Never migrate or recount. (`export` reads too, but its report needs today's schema: on a
 # database that needs migrating it is refused with the command to run, like a write.)
@@ -36,6 +36,8 @@ async def dispatch(args: argparse.Namespace) -> int:
     if args.command == "db":
         db = await Database.open(config.db_path, tz=config.tz, migrate=False)
         try:
+            if args.db_command == "recount":
+                return await recount(config, db)
             done = await db.migrate()
         finally:
             await db.close()
@@ -96,6 +98,19 @@ async def _run(config: Config, db: Database, args: argparse.Namespace) -> int:
 
         return await broadcast_cli.campaigns(config, db, args)
     return await staff(db, args)
+
+
+async def recount(config: Config, db: Database) -> int:
+    """`sansang db recount`: after SANSANG_TIMEZONE changed, every day in the new zone."""
+    pending = await db.pending_migrations()
+    if pending:
+        print(f"sansang: the database {config.db_path} needs migrating "
+              f"({', '.join(pending)}); {MIGRATE_HINT}", file=sys.stderr)
+        return 2
+    changed, rows = await events.recount(db, db.tz)
+    print(f"outreach log counted in {db.tz}: {changed} events moved to another day, "
+          f"{rows} daily counts")
+    return 0
 
 
 async def areas(config: Config, qr_dir: str | None, username: str | None) -> int:

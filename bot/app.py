@@ -40,6 +40,7 @@ from bot.handlers import (
     staff,
 )
 from bot.services import Services
+from bot.update_processor import PerChatUpdateProcessor
 
 logger = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        # Handlers only answer and never wait on each other; slow work runs as jobs.
-        .concurrent_updates(16)
+        # One chat's updates in order, different chats at once; slow work runs as jobs.
+        .concurrent_updates(PerChatUpdateProcessor())
         .connect_timeout(10)
         .read_timeout(15)
         .write_timeout(15)

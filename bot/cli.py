@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_sub.add_parser("migrate", help="apply pending migrations from db/migrations")
+    db_sub.add_parser(
+        "recount", help="count the outreach log's local days again in SANSANG_TIMEZONE"
+    )
     areas = sub.add_parser("areas", help="list the areas: <area_id> TAB <display name>")
     areas.add_argument("--qr", metavar="DIR", help="write one printable QR code (SVG) per area")
     areas.add_argument(

@@ -22,8 +22,9 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.broadcasts import Broadcast, Broadcasts, Counts
-from bot.store import Database, utcnow
+from bot.store import Database, events, utcnow
 from bot.store import chats as chat_store
+from bot.store.events import Event
 
 logger = logging.getLogger(__name__)
 
@@ -338,15 +339,15 @@ class Delivery:
                 [(status, error, at, r.broadcast_id, r.chat_id)
                  for r, status, error, at in results],
             )
-            await conn.executemany(
-                "INSERT INTO events (at, kind, area_id, lang, chat_kind, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                [(at, f"delivery_{status}", r.area_id, r.lang, chat_store.chat_kind(r.chat_kind),
-                  str(r.broadcast_id)) for r, status, _e, at in results],
-            )
+            await events.add(conn, self.db.tz, [
+                Event(f"delivery_{status}", area_id=r.area_id, lang=r.lang,
+                      chat_kind=chat_store.chat_kind(r.chat_kind), detail=str(r.broadcast_id),
+                      at=at)
+                for r, status, _e, at in results
+            ])
             for r, status, _e, at in results:
                 if status == "blocked":
-                    await chat_store.set_blocked(conn, r.chat_id, True, at)
+                    await chat_store.set_blocked(conn, self.db.tz, r.chat_id, True, at)
         for r, *_rest in results:
             key = (r.broadcast_id, r.chat_id)
             self._buffered.discard(key)

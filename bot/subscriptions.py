@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosqlite
 
 from bot.areas import AreaCatalog
 from bot.store import Database, events, utcnow
 from bot.store import chats as chat_store
 from bot.store.chats import ChatRow, chat_kind
+from bot.store.events import Event
 
 logger = logging.getLogger(__name__)
 
@@ -38,69 +43,89 @@ class Subscriptions:
         return await chat_store.ensure(self.db, chat_id, kind, lang, title)
 
     async def set_language(self, chat_id: int, lang: str) -> ChatRow:
-        before = await self._require(chat_id)
-        await chat_store.update(self.db, chat_id, lang=lang, lang_chosen=1)
-        if before.lang != lang or not before.lang_chosen:
-            await events.log(
-                self.db, "language", area_id=before.area_id, lang=lang,
-                chat_kind=chat_kind(before.kind),
-            )
-        return await self._require(chat_id)
+        async with self.db.transaction() as conn:
+            before = await _require(conn, chat_id)
+            after = await _change(conn, chat_id, lang=lang, lang_chosen=1)
+            if before.lang != lang or not before.lang_chosen:
+                await events.add(conn, self.db.tz, [Event(
+                    "language", area_id=before.area_id, lang=lang,
+                    chat_kind=chat_kind(before.kind),
+                )])
+        return after
 
     async def subscribe(self, chat_id: int, area_id: str) -> SubscribeResult:
         """Subscribe a chat to an area (moving it from another area if it had one)."""
         if self.areas.get(area_id) is None:
             raise ValueError(f"unknown area {area_id!r}")
-        before = await self._require(chat_id)
-        if before.subscribed and before.area_id == area_id and not before.blocked:
-            return SubscribeResult(before, changed=False)
-        kind = chat_kind(before.kind)
-        if before.subscribed and before.area_id and before.area_id != area_id:
-            await events.log(
-                self.db, "unsubscribe", area_id=before.area_id, lang=before.lang,
-                chat_kind=kind, detail="moved", active=-_receiving(before),
-            )
-        await chat_store.update(self.db, chat_id, area_id=area_id, subscribed=1, blocked=0)
-        await events.log(self.db, "subscribe", area_id=area_id, lang=before.lang, chat_kind=kind,
-                         active=1)
-        return SubscribeResult(await self._require(chat_id), changed=True)
+        async with self.db.transaction() as conn:
+            before = await _require(conn, chat_id)
+            if before.subscribed and before.area_id == area_id and not before.blocked:
+                return SubscribeResult(before, changed=False)
+            kind = chat_kind(before.kind)
+            logged = []
+            if before.subscribed and before.area_id and before.area_id != area_id:
+                logged.append(Event(
+                    "unsubscribe", area_id=before.area_id, lang=before.lang, chat_kind=kind,
+                    detail="moved", active=-_receiving(before),
+                ))
+            after = await _change(conn, chat_id, area_id=area_id, subscribed=1, blocked=0)
+            logged.append(Event("subscribe", area_id=area_id, lang=before.lang, chat_kind=kind,
+                                active=1))
+            await events.add(conn, self.db.tz, logged)
+        return SubscribeResult(after, changed=True)
 
     async def unsubscribe(self, chat_id: int, reason: str = "command") -> ChatRow | None:
-        before = await chat_store.get(self.db, chat_id)
-        if before is None or not before.subscribed:
-            return before
-        await chat_store.update(self.db, chat_id, subscribed=0)
-        await events.log(
-            self.db, "unsubscribe", area_id=before.area_id, lang=before.lang,
-            chat_kind=chat_kind(before.kind), detail=reason, active=-_receiving(before),
-        )
-        return await chat_store.get(self.db, chat_id)
+        async with self.db.transaction() as conn:
+            return await _unsubscribe(conn, self.db.tz, chat_id, reason)
 
     async def set_blocked(self, chat_id: int, blocked: bool) -> None:
         """The resident blocked (or unblocked) the bot: no more messages until they come back."""
         async with self.db.transaction() as conn:
-            await chat_store.set_blocked(conn, chat_id, blocked, utcnow())
+            await chat_store.set_blocked(conn, self.db.tz, chat_id, blocked, utcnow())
 
     async def migrate(self, old_id: int, new_id: int) -> None:
-        if await chat_store.get(self.db, old_id) is not None:
-            await chat_store.move(self.db, old_id, new_id, "supergroup")
+        if await chat_store.move(self.db, old_id, new_id, "supergroup"):
             logger.info("group moved to a supergroup; settings follow the new id")
 
     async def forget(self, chat_id: int) -> bool:
         """Delete everything stored about a chat; the anonymous counts stay correct."""
-        before = await chat_store.get(self.db, chat_id)
-        if before is None:
-            return False
-        await self.unsubscribe(chat_id, reason="forget")  # counted as any unsubscription
-        await events.log(self.db, "forget", lang=before.lang, chat_kind=chat_kind(before.kind))
-        await chat_store.delete(self.db, chat_id)
+        async with self.db.transaction() as conn:
+            before = await _unsubscribe(conn, self.db.tz, chat_id, "forget")  # as any other
+            if before is None:
+                return False
+            await events.add(conn, self.db.tz, [
+                Event("forget", lang=before.lang, chat_kind=chat_kind(before.kind)),
+            ])
+            await chat_store.delete(conn, chat_id)
         return True
 
-    async def _require(self, chat_id: int) -> ChatRow:
-        row = await chat_store.get(self.db, chat_id)
-        if row is None:
-            raise LookupError(f"chat {chat_id} is not known")
-        return row
+
+async def _require(conn: aiosqlite.Connection, chat_id: int) -> ChatRow:
+    row = await chat_store.read(conn, chat_id)
+    if row is None:
+        raise LookupError(f"chat {chat_id} is not known")
+    return row
+
+
+async def _change(conn: aiosqlite.Connection, chat_id: int, **fields: Any) -> ChatRow:
+    row = await chat_store.change(conn, chat_id, **fields)
+    assert row is not None  # read in the same transaction
+    return row
+
+
+async def _unsubscribe(
+    conn: aiosqlite.Connection, tz: ZoneInfo, chat_id: int, reason: str
+) -> ChatRow | None:
+    """Unsubscribe in the caller's transaction; the chat as it is now (None: not known)."""
+    before = await chat_store.read(conn, chat_id)
+    if before is None or not before.subscribed:
+        return before
+    after = await _change(conn, chat_id, subscribed=0)
+    await events.add(conn, tz, [Event(
+        "unsubscribe", area_id=before.area_id, lang=before.lang,
+        chat_kind=chat_kind(before.kind), detail=reason, active=-_receiving(before),
+    )])
+    return after
 
 
 def _receiving(chat: ChatRow) -> int:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 import os
 import random
+import sqlite3
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -18,12 +18,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from bot import stats
 from bot.areas import AreaCatalog
 from bot.paths import data_dir
-from bot.store import Database
+from bot.store import Database, events
+from bot.store.events import Event, local_day
 
 WARD = ZoneInfo("Asia/Ho_Chi_Minh")
 AREAS = AreaCatalog.load(data_dir("content") / "areas.toml")
@@ -108,12 +107,13 @@ def expected(rows: list, period: stats.Period, tz: ZoneInfo) -> dict:  # type: i
 
 
 async def filled(path: Path, rows: list, tz: ZoneInfo = WARD) -> Database:  # type: ignore[type-arg]
+    """A database whose events were logged by the bot (each with its local day)."""
     db = await Database.open(path, tz=tz)
     async with db.transaction() as conn:
-        await conn.executemany(
-            "INSERT INTO events (at, kind, area_id, lang, chat_kind, guide_id, detail, active) "
-            "VALUES (?, ?, ?, 'vi', ?, ?, ?, ?)", rows,
-        )
+        await events.add(conn, db.tz, [
+            Event(kind, area, "vi", chat_kind, guide, detail, active, at)
+            for at, kind, area, chat_kind, guide, detail, active in rows
+        ])
     return db
 
 
@@ -150,17 +150,70 @@ async def test_figures_match_the_raw_events_month_by_month(tmp_path: Path) -> No
         await db.close()
 
 
-async def test_another_zone_recounts_the_days(tmp_path: Path, caplog: pytest.LogCaptureFixture
-                                              ) -> None:
+def sansang(db: Path, *args: str, zone: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANSANG_", "TELEGRAM_"))}
+    env["SANSANG_DB"] = str(db)
+    if zone is not None:
+        env["SANSANG_TIMEZONE"] = zone
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          timeout=60, env=env, check=False)
+
+
+async def roll_up(path: Path) -> list[tuple[str, ...]]:
+    with sqlite3.connect(path) as conn:
+        return [tuple(r) for r in conn.execute("SELECT * FROM event_days ORDER BY 1, 2, 3, 4, 5")]
+
+
+async def test_another_zone_recounts_only_on_purpose(tmp_path: Path) -> None:
+    """Opening the database in another zone (a CLI run with another SANSANG_TIMEZONE) changes
+    no count; `sansang db recount` counts every day again in the configured zone."""
     rows = history(seed=11, n=800)
     path = tmp_path / "z.sqlite3"
     await (await filled(path, rows)).close()
-    with caplog.at_level(logging.WARNING):
-        db = await Database.open(path, tz=ZoneInfo("UTC"))
+    counted = await roll_up(path)
+    assert expected(rows, QUARTER, ZoneInfo("UTC")) != expected(rows, QUARTER, WARD)
+
+    await (await Database.open(path, tz=ZoneInfo("UTC"))).close()
+    listed = sansang(path, "staff", "list", zone="UTC")
+    assert listed.returncode == 0, listed.stderr
+    assert await roll_up(path) == counted  # before: recounted in UTC by any process
+
+    done = sansang(path, "db", "recount", zone="UTC")
+    assert done.returncode == 0, done.stderr
+    assert "UTC" in done.stdout
+    db = await Database.open(path, tz=ZoneInfo("UTC"))
     try:
-        assert "recounted in SANSANG_TIMEZONE=UTC" in caplog.text
         check(await stats.report(db, AREAS, QUARTER), expected(rows, QUARTER, ZoneInfo("UTC")))
-        assert expected(rows, QUARTER, ZoneInfo("UTC")) != expected(rows, QUARTER, WARD)
+    finally:
+        await db.close()
+    back = sansang(path, "db", "recount")  # the default zone, Asia/Ho_Chi_Minh
+    assert back.returncode == 0, back.stderr
+    assert await roll_up(path) == counted
+
+
+async def test_a_row_written_without_the_app_is_counted(tmp_path: Path) -> None:
+    """The roll-up needs no function of the app: the sqlite3 shell (or any client) can log."""
+    path = tmp_path / "shell.sqlite3"
+    await (await Database.open(path)).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO events (at, kind, area_id, lang, chat_kind, active) "
+            "VALUES ('2026-08-02T03:00:00+00:00', 'subscribe', 'an-bien', 'vi', 'private', 1)"
+        )
+        conn.execute(  # with its local day, as the bot writes it
+            "INSERT INTO events (at, day, kind, area_id, lang, chat_kind, active) VALUES "
+            "('2026-07-31T18:00:00+00:00', '2026-08-01', 'subscribe', 'an-bien', 'vi', "
+            "'private', 1)"
+        )
+    assert await roll_up(path) == [
+        ("subscribe", "2026-08-01", "an-bien", "private", "", 1, 1),
+        ("subscribe", "2026-08-02", "an-bien", "private", "", 1, 1),
+    ]
+    db = await Database.open(path)
+    try:
+        report = await stats.report(db, AREAS, stats.Period(date(2026, 8, 1), date(2026, 8, 2)))
+        an_bien = next(f for f in report.areas if f.area_id == "an-bien")
+        assert (an_bien.subscribers_new, an_bien.households_active) == (2, 2)
     finally:
         await db.close()
 
@@ -185,6 +238,31 @@ async def test_events_logged_before_the_roll_up_are_counted(tmp_path: Path) -> N
     try:
         total = await db.fetchone("SELECT SUM(n) FROM event_days")
         assert total is not None and total[0] == len(rows)
+        check(await stats.report(db, AREAS, QUARTER), expected(rows, QUARTER, WARD))
+    finally:
+        await db.close()
+
+
+async def test_a_roll_up_counted_by_the_old_trigger_is_upgraded_whole(tmp_path: Path) -> None:
+    """A database of the bot before 0007, whose trigger called the app's local_day(): after the
+    upgrade every event has its day and the figures are the same."""
+    migrations = sorted((data_dir("db") / "migrations").glob("*.sql"))
+    path = tmp_path / "0006.sqlite3"
+    rows = history(seed=13, n=600)
+    db = await Database.open(path, migrate=False)
+    # What the bot registered on its connection before migration 0007.
+    await db.conn.create_function("local_day", 1, lambda at: local_day(at or "", WARD))
+    await db.migrate([p for p in migrations if p.name < "0007"])
+    async with db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO events (at, kind, area_id, lang, chat_kind, guide_id, detail, active) "
+            "VALUES (?, ?, ?, 'vi', ?, ?, ?, ?)", rows,
+        )
+    await db.close()
+    db = await Database.open(path)  # as the upgraded bot starts
+    try:
+        missing = await db.fetchone("SELECT COUNT(*) FROM events WHERE day IS NULL")
+        assert missing is not None and missing[0] == 0
         check(await stats.report(db, AREAS, QUARTER), expected(rows, QUARTER, WARD))
     finally:
         await db.close()
@@ -243,11 +321,8 @@ async def test_quarter_export_files_have_each_month_and_local_dates(tmp_path: Pa
 
 
 def test_local_day_of_a_stored_time() -> None:
-    from bot.store.database import local_day_of
-
-    local_day = local_day_of(WARD)
-    assert local_day("2026-07-31T16:59:59+00:00") == "2026-07-31"
-    assert local_day("2026-07-31T17:00:00+00:00") == "2026-08-01"  # midnight in Hải Phòng
-    assert local_day("2026-07-31T17:00:00") == "2026-08-01"  # stored without a zone: UTC
-    assert local_day("9999-12-31T23:00:00+00:00") == "9999-12-31"  # past year 9999: kept
-    assert local_day("not a time") == "not a time"[:10] and local_day(None) == ""
+    assert local_day("2026-07-31T16:59:59+00:00", WARD) == "2026-07-31"
+    assert local_day("2026-07-31T17:00:00+00:00", WARD) == "2026-08-01"  # midnight in Hải Phòng
+    assert local_day("2026-07-31T17:00:00", WARD) == "2026-08-01"  # stored without a zone: UTC
+    assert local_day("9999-12-31T23:00:00+00:00", WARD) == "9999-12-31"  # past year 9999: kept
+    assert local_day("not a time", WARD) == "not a time"[:10] and local_day("", WARD) == ""

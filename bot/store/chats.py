@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
+from bot.store import events
 from bot.store.database import Database, utcnow
+from bot.store.events import Event
 
 
 def chat_kind(kind: str) -> str:
@@ -45,7 +48,15 @@ def _row(r: Any) -> ChatRow:
 
 
 async def get(db: Database, chat_id: int) -> ChatRow | None:
+    """The chat as stored now; to change it from what it is, use `read` in a transaction."""
     r = await db.fetchone("SELECT * FROM chats WHERE chat_id = ?", (chat_id,))
+    return _row(r) if r else None
+
+
+async def read(conn: aiosqlite.Connection, chat_id: int) -> ChatRow | None:
+    """The chat inside the caller's transaction: the state its change is decided on."""
+    async with conn.execute("SELECT * FROM chats WHERE chat_id = ?", (chat_id,)) as cur:
+        r = await cur.fetchone()
     return _row(r) if r else None
 
 
@@ -57,34 +68,48 @@ async def ensure(db: Database, chat_id: int, kind: str, lang: str, title: str | 
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (chat_id) DO NOTHING",
             (chat_id, kind, lang, title, now, now),
         )
-    row = await get(db, chat_id)
+        row = await read(conn, chat_id)
     assert row is not None
     return row
 
 
-async def update(db: Database, chat_id: int, **fields: Any) -> None:
-    allowed = {"kind", "lang", "lang_chosen", "area_id", "subscribed", "blocked", "title"}
-    if not fields or set(fields) - allowed:
-        raise ValueError(f"unknown chat fields {set(fields) - allowed}")
+_FIELDS = {"kind", "lang", "lang_chosen", "area_id", "subscribed", "blocked", "title"}
+
+
+async def change(conn: aiosqlite.Connection, chat_id: int, **fields: Any) -> ChatRow | None:
+    """Set some fields in the caller's transaction; the chat as it is now (None: no such chat)."""
+    if not fields or set(fields) - _FIELDS:
+        raise ValueError(f"unknown chat fields {set(fields) - _FIELDS}")
     # Column names come from the whitelist above; values are parameters.
     assignments = ", ".join(f"{name} = ?" for name in fields)
+    async with conn.execute(
+        f"UPDATE chats SET {assignments}, updated_at = ? WHERE chat_id = ? RETURNING *",  # noqa: S608
+        (*fields.values(), utcnow(), chat_id),
+    ) as cur:
+        r = await cur.fetchone()
+    return _row(r) if r else None
+
+
+async def update(db: Database, chat_id: int, **fields: Any) -> None:
+    """Set some fields in a transaction of their own (set-up code and tests; no event)."""
     async with db.transaction() as conn:
-        await conn.execute(
-            f"UPDATE chats SET {assignments}, updated_at = ? WHERE chat_id = ?",  # noqa: S608
-            (*fields.values(), utcnow(), chat_id),
-        )
+        await change(conn, chat_id, **fields)
 
 
-async def delete(db: Database, chat_id: int) -> None:
-    """Everything tied to a chat: its settings and its rows in broadcast outboxes."""
+async def delete(conn: aiosqlite.Connection, chat_id: int) -> None:
+    """Everything tied to a chat, in the caller's transaction: its settings and its outbox rows."""
+    await conn.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
+    await conn.execute("DELETE FROM chats WHERE chat_id = ?", (chat_id,))
+
+
+async def move(db: Database, old_id: int, new_id: int, kind: str) -> bool:
+    """A group became a supergroup: its settings and its unsent broadcasts follow the new id.
+
+    False (and nothing changed) when the old id is not known.
+    """
     async with db.transaction() as conn:
-        await conn.execute("DELETE FROM outbox WHERE chat_id = ?", (chat_id,))
-        await conn.execute("DELETE FROM chats WHERE chat_id = ?", (chat_id,))
-
-
-async def move(db: Database, old_id: int, new_id: int, kind: str) -> None:
-    """A group became a supergroup: its settings and its unsent broadcasts follow the new id."""
-    async with db.transaction() as conn:
+        if await read(conn, old_id) is None:
+            return False
         await conn.execute("DELETE FROM chats WHERE chat_id = ?", (new_id,))
         await conn.execute(
             "UPDATE chats SET chat_id = ?, kind = ?, updated_at = ? WHERE chat_id = ?",
@@ -94,9 +119,12 @@ async def move(db: Database, old_id: int, new_id: int, kind: str) -> None:
             "UPDATE OR IGNORE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
             (new_id, old_id),
         )
+    return True
 
 
-async def set_blocked(conn: aiosqlite.Connection, chat_id: int, blocked: bool, at: str) -> bool:
+async def set_blocked(
+    conn: aiosqlite.Connection, tz: ZoneInfo, chat_id: int, blocked: bool, at: str
+) -> bool:
     """Mark a chat blocked (or back) and log it, once, in the caller's transaction.
 
     Nothing happens when the chat already is so (or is gone): a 403 to a resident and Telegram's
@@ -111,10 +139,9 @@ async def set_blocked(conn: aiosqlite.Connection, chat_id: int, blocked: bool, a
         chat = await cur.fetchone()
     if chat is None:
         return False
-    await conn.execute(
-        "INSERT INTO events (at, kind, area_id, lang, chat_kind, active) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (at, "blocked" if blocked else "unblocked", chat["area_id"], chat["lang"],
-         chat_kind(chat["kind"]), (-1 if blocked else 1) if chat["subscribed"] else 0),
-    )
+    await events.add(conn, tz, [Event(
+        "blocked" if blocked else "unblocked", area_id=chat["area_id"], lang=chat["lang"],
+        chat_kind=chat_kind(chat["kind"]),
+        active=(-1 if blocked else 1) if chat["subscribed"] else 0, at=at,
+    )])
     return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,21 +34,6 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def local_day_of(tz: ZoneInfo) -> Callable[[str | None], str]:
-    """The SQL function local_day(at): a stored UTC time's date in the ward's zone."""
-
-    def local_day(at: str | None) -> str:
-        try:
-            moment = datetime.fromisoformat(at or "")
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            return moment.astimezone(tz).date().isoformat()
-        except (ValueError, OverflowError):  # never fail an insert over a malformed time
-            return (at or "")[:10]
-
-    return local_day
-
-
 class Database:
     """An open SQLite database file."""
 
@@ -64,7 +49,8 @@ class Database:
     ) -> Database:
         """Open (and by default migrate) the file.
 
-        `tz` is the ward's zone (SANSANG_TIMEZONE), in which the outreach roll-up counts days.
+        `tz` is the ward's zone (SANSANG_TIMEZONE), in which new events get their local day.
+        Opening never recounts the days already stored: that is `sansang db recount`.
         """
         path = Path(path)
         if str(path) != ":memory:":
@@ -75,7 +61,6 @@ class Database:
         await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
-        await conn.create_function("local_day", 1, local_day_of(tz), deterministic=True)
         db = cls(conn, path, tz)
         if migrate:
             await db.migrate()
@@ -210,26 +195,18 @@ class Database:
         return done
 
     async def _refill_event_days(self) -> None:
-        """Rebuild the daily roll-up when it was counted in another zone (or never)."""
+        """Fill the events' local days and the roll-up once, when a migration asks for it.
+
+        Migration 0007 (the day column) removes settings.rollup_zone: the days then are counted
+        in this process's zone, the one that migrates. Afterwards a zone is never changed
+        implicitly; `sansang db recount` does it on purpose.
+        """
         if await self.fetchone("SELECT 1 FROM sqlite_master WHERE name = 'event_days'") is None:
             return
-        zone = str(self.tz)
-        row = await self.fetchone("SELECT value FROM settings WHERE key = 'rollup_zone'")
-        if row is not None and row[0] == zone:
+        if await self.fetchone("SELECT 1 FROM settings WHERE key = 'rollup_zone'") is not None:
             return
-        async with self.transaction() as conn:
-            await conn.execute("DELETE FROM event_days")
-            await conn.execute(
-                "INSERT INTO event_days (kind, day, area_id, chat_kind, topic, n, active) "
-                "SELECT kind, day, area_id, chat_kind, topic, COUNT(*), SUM(active) "
-                "FROM event_day_keys GROUP BY kind, day, area_id, chat_kind, topic"
-            )
-            await conn.execute(
-                "INSERT INTO settings (key, value) VALUES ('rollup_zone', ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (zone,),
-            )
-        if row is not None:
-            logger.warning(
-                "outreach roll-up recounted in SANSANG_TIMEZONE=%s (it was %s)", zone, row[0]
-            )
+        from bot.store import events
 
+        changed, _rows = await events.recount(self, self.tz)
+        if changed:
+            logger.info("outreach log: %d local days filled in %s", changed, self.tz)
