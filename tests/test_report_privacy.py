@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 from telegram.ext import Application
 
+from bot.store import Database
 from bot.store.events import log
 from tests.auxil.chat import Person
 from tests.fakes import FakeBotAPI
@@ -72,3 +73,23 @@ async def test_questions_stored_before_redaction_are_exported_blanked(
     assert export(db_path, table, "--year", year).returncode == 0
     text = table.read_text("utf-8-sig")
     assert "gọi" not in text and "yahoo" not in text
+
+
+async def test_an_upgraded_database_keeps_no_phone_number_of_older_questions(
+    tmp_path: Path,
+) -> None:
+    """Questions a resident typed before redaction existed are blanked in the file itself the
+    first time a version with redaction opens it (once: the key in settings says it is done)."""
+    path = tmp_path / "old.sqlite3"
+    db = await Database.open(path)
+    await db.close()
+    with sqlite3.connect(path) as raw:  # as an older version left it
+        raw.execute("DELETE FROM settings WHERE key = 'questions_redacted'")
+        raw.execute("INSERT INTO events (at, kind, lang, detail) VALUES "
+                    "('2026-10-01T03:00:00+00:00', 'question', 'vi', ?)", (QUESTION,))
+    db = await Database.open(path)
+    try:
+        rows = await db.fetchall("SELECT detail FROM events WHERE kind = 'question'")
+        assert [r["detail"] for r in rows] == [BLANKED]
+    finally:
+        await db.close()

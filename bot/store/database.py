@@ -192,7 +192,32 @@ class Database:
             done.append(p.name)
         if {p.name for p in shipped} <= set(await self.applied_migrations()):
             await self._refill_event_days()  # it needs today's whole schema
+            await self._redact_old_questions()
         return done
+
+    async def _redact_old_questions(self) -> None:
+        """Once per database: blank the contacts in unanswered questions stored before
+        redaction existed, so residents' phone numbers do not stay in the file."""
+        if await self.fetchone(
+            "SELECT 1 FROM settings WHERE key = 'questions_redacted'"
+        ) is not None:
+            return
+        from bot.redact import redact_contacts  # a pure function: no layer above is reached
+
+        async with self.transaction() as conn:
+            async with conn.execute(
+                "SELECT id, detail FROM events "
+                "WHERE kind = 'question' AND guide_id IS NULL AND detail IS NOT NULL"
+            ) as cur:
+                rows = list(await cur.fetchall())
+            changed = [(clean, r["id"]) for r in rows
+                       if (clean := redact_contacts(r["detail"])) != r["detail"]]
+            await conn.executemany("UPDATE events SET detail = ? WHERE id = ?", changed)
+            await conn.execute(
+                "INSERT INTO settings (key, value) VALUES ('questions_redacted', ?)", (utcnow(),)
+            )
+        if changed:
+            logger.info("blanked contacts in %d stored questions", len(changed))
 
     async def _refill_event_days(self) -> None:
         """Fill the events' local days and the roll-up once, when a migration asks for it.
