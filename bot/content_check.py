@@ -14,9 +14,8 @@ from bot.areas import AreaCatalog
 from bot.emergency import WardContacts
 from bot.errors import ContentError
 from bot.fakeapi.html_check import EntityError, utf16_len, visible_text
-from bot.handlers.guides import guide_text
 from bot.library import HAZARDS, Library, Problem
-from bot.render import TELEGRAM_LIMIT, split_message
+from bot.render import TELEGRAM_LIMIT, guide_text, split_message
 
 SOURCE_PREFIX = {"vi": "Nguồn:", "en": "Source:"}
 MIN_GUIDES = 40

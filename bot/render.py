@@ -9,6 +9,9 @@ from __future__ import annotations
 import html
 import re
 
+from bot.i18n import day, gettext
+from bot.library import Guide
+
 TELEGRAM_LIMIT = 4096
 BOLD = re.compile(r"\*\*(?=\S)([^*\n]+?)(?<=\S)\*\*")
 ITALIC = re.compile(r"(?<![*\w])[*_](?=\S)([^*_\n]+?)(?<=\S)[*_](?![*\w])")
@@ -78,3 +81,11 @@ def _blocks(text: str, limit: int) -> list[str]:
                 plain = plain[cut:].lstrip()
             blocks.append(plain)
     return [b for b in blocks if b.strip()]
+
+
+def guide_text(guide: Guide, lang: str) -> str:
+    """A whole guide as Telegram HTML: its title, its body and the day it was reviewed."""
+    _ = gettext(lang)
+    reviewed = _("Reviewed: {date}").format(date=day(guide.reviewed, lang))
+    return (f"<b>{html.escape(guide.title)}</b>\n\n{markdown_to_html(guide.body)}\n\n"
+            f"<i>{reviewed}</i>")

@@ -10,9 +10,9 @@ from telegram.ext import ContextTypes
 from bot.handlers import callbacks
 from bot.handlers.common import answer, buttons, chat_row, services, show
 from bot.handlers.info import emergency_text
-from bot.i18n import day, gettext
+from bot.i18n import gettext
 from bot.library import HAZARDS, PHASES, Guide
-from bot.render import markdown_to_html, split_message
+from bot.render import guide_text, split_message
 from bot.store.chats import chat_kind
 
 MAX_QUESTION = 1000  # longer messages are searched by their start
@@ -22,13 +22,6 @@ def menu_markup(lang: str) -> InlineKeyboardMarkup:
     _ = gettext(lang)
     labels = [(_(label), callbacks.guides_hazard(h)) for h, label in HAZARDS.items()]
     return buttons([labels[i : i + 2] for i in range(0, len(labels), 2)])
-
-
-def guide_text(guide: Guide, lang: str) -> str:
-    _ = gettext(lang)
-    reviewed = _("Reviewed: {date}").format(date=day(guide.reviewed, lang))
-    return (f"<b>{html.escape(guide.title)}</b>\n\n{markdown_to_html(guide.body)}\n\n"
-            f"<i>{reviewed}</i>")
 
 
 def guide_markup(see_also: tuple[Guide, ...], lang: str) -> InlineKeyboardMarkup:
