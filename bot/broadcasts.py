@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.areas import AreaCatalog
-from bot.store import Database, events, utcnow
+from bot.store import Database, events, outbox, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -176,33 +176,14 @@ class Broadcasts:
         return cancelled
 
     async def start(self, broadcast_id: int) -> int:
-        """Write the outbox and mark it sending, in one transaction; return the recipients."""
+        """Write the outbox and mark it sending (in chunks: see outbox.write_recipients)."""
         b = await self.get(broadcast_id)
         if b is None or b.status != "scheduled":
             return 0
         sql, params = _recipients_query(None if b.target_all else b.areas)
-        now = utcnow()
-        async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT status FROM broadcasts WHERE id = ?", (broadcast_id,)
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None or row[0] != "scheduled":  # someone else started or cancelled it
-                return 0
-            # The query is ours; its values are '?' parameters.
-            select = f"SELECT ?, chat_id, lang, area_id, kind FROM ({sql})"  # noqa: S608
-            insert = "INSERT OR IGNORE INTO outbox (broadcast_id, chat_id, lang, area_id, " \
-                "chat_kind) " + select
-            await conn.execute(insert, (broadcast_id, *params))
-            async with conn.execute(
-                "SELECT COUNT(*) FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
-            ) as cur:
-                count_row = await cur.fetchone()
-            await conn.execute(
-                "UPDATE broadcasts SET status = 'sending', started_at = ? WHERE id = ?",
-                (now, broadcast_id),
-            )
-        recipients = int(count_row[0]) if count_row else 0
+        recipients = await outbox.write_recipients(self.db, broadcast_id, sql, params)
+        if recipients is None:  # someone else started or cancelled it
+            return 0
         await events.log(self.db, "broadcast", detail=f"{broadcast_id}:{recipients}",
                          area_id=None if b.target_all else ",".join(b.areas)[:200])
         logger.info("broadcast %s started: %d recipients", broadcast_id, recipients)

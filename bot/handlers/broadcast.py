@@ -15,7 +15,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.broadcasts import BroadcastError
-from bot.delivery import render
+from bot.delivery import escape_staff_text
 from bot.handlers import callbacks
 from bot.handlers.access import require, staff_chat
 from bot.handlers.common import answer, buttons, chat_row, services, show
@@ -291,9 +291,9 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
                html.escape(summary))
     message = update.effective_message
     if message is not None:
-        await message.reply_text(render(state["text_vi"]))
+        await message.reply_text(escape_staff_text(state["text_vi"]))
         if state.get("text_en"):
-            await message.reply_text(render(state["text_en"]))
+            await message.reply_text(escape_staff_text(state["text_en"]))
         await message.reply_text(
             _("Send it?"),
             reply_markup=buttons([[(_("Confirm"), callbacks.bc("ok")),
