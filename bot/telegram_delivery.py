@@ -145,7 +145,8 @@ async def start(app: Application) -> None:  # type: ignore[type-arg]
     reporter = TelegramReporter(app)
     sender = TelegramSender(delivery_bot, config.paid_broadcast)
     delivery = Delivery(svc.db, svc.broadcasts, sender, rate=config.broadcast_rate,
-                        tz=config.tz, reporter=reporter, in_flight=in_flight)
+                        tz=config.tz, reporter=reporter, in_flight=in_flight,
+                        budget=app.bot_data.get("budget"))
     problem = await svc.sync_campaigns()
     if problem is not None:
         await reporter.campaign_failed(problem)
