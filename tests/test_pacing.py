@@ -10,7 +10,12 @@ import asyncio
 import random
 from bisect import bisect_right
 
+from telegram.ext import Application
+
 from bot.delivery import BACKOFF_FACTOR, RECOVER_SECONDS, Pacer
+from tests.auxil.chat import Person
+from tests.conftest import STAFF_ID
+from tests.fakes import FakeBotAPI
 
 
 class Moved:
@@ -112,3 +117,22 @@ async def test_replies_take_the_budget_before_a_broadcast_oldest_first() -> None
     at = order.index("r0")
     assert order[at:at + 8] == [f"r{n}" for n in range(8)]  # all replies next, in order
     assert at <= 6  # at most the broadcast slot already granted went between
+
+
+async def test_staff_see_in_the_progress_message_that_telegram_slowed_the_broadcast(
+    bot: Application, api: FakeBotAPI, staff: Person  # type: ignore[type-arg]
+) -> None:
+    from tests.test_broadcasts import finished, subscribe
+
+    svc = bot.bot_data["services"]
+    for chat in range(8_400_001, 8_400_081):
+        await subscribe(svc.db, api, chat, "an-bien")
+    api.fail_next("sendMessage", status=429, retry_after=1, chat_id=8_400_005)
+    mark = api.mark()
+    b = await svc.broadcasts.create("Cảnh báo", targets=["an-bien"], created_by=str(STAFF_ID),
+                                    notify_chat=STAFF_ID)
+    await bot.bot_data["scheduler"].reconcile()
+    told = await api.wait_message(STAFF_ID, since=mark, contains="chậm lại", timeout=20)
+    assert "22 tin mỗi giây" in told.params["text"]  # 25 less a tenth, rounded
+    await finished(svc.broadcasts, b.id)
+    assert bot.bot_data["delivery"].pacer.episodes == 1
