@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
 from typing import Any
 
-from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter
 
 from bot.delivery import TELEGRAM_BOT_RATE, Pacer
@@ -49,13 +47,11 @@ class ReplyLimiter(AIORateLimiter):
         budget = self.budget
 
         async def paced(*a: Any, **kw: Any) -> Any:
+            # A 429 here is waited out by AIORateLimiter for every reply; it does not pause
+            # broadcasts: it is often one chat's own limit (1 a second), and a real flood ban
+            # answers the broadcast's own sends with 429 too.
             await budget.slot(first=True)
-            try:
-                return await callback(*a, **kw)
-            except RetryAfter as exc:  # the ban is the whole bot's: broadcasts wait too
-                wait = exc.retry_after
-                budget.pause(wait.total_seconds() if isinstance(wait, timedelta) else wait)
-                raise
+            return await callback(*a, **kw)
 
         return await super().process_request(paced, args, kwargs, endpoint, data,
                                              rate_limit_args)

@@ -5,9 +5,10 @@ what it counts is what arrives, as Telegram counts it.
 
 prints its URL on the first line of stdout and serves until SIGTERM/SIGINT, then prints its
 traffic as one JSON line. Control routes (not Telegram's): GET /fake/traffic (the same JSON),
-POST /fake/reset, POST /fake/chats {"first", "count", "type"}, and POST /fake/ask
+POST /fake/reset, POST /fake/chats {"first", "count", "type"}, POST /fake/ask
 {"chat_id", "text", "timeout"}: a resident writes to the bot; the answer is how long the bot took
-to send its reply (to the reply's arrival, so net of the reply's own latency).
+to send its reply (to the reply's arrival, so net of the reply's own latency); POST /fake/storm
+{"first", "count", "text", "timeout"}: that many residents at once, each one's wait (null: none).
 """
 
 from __future__ import annotations
@@ -82,8 +83,34 @@ def control_routes(api: FakeBotAPI) -> list[web.RouteDef]:
             return web.json_response({"ok": False, "seconds": None})
         return web.json_response({"ok": True, "seconds": reply.at - asked})
 
+    async def storm(request: web.Request) -> web.Response:
+        body = await request.json()
+        first, count = int(body["first"]), int(body["count"])
+        residents = list(range(first, first + count))
+        for chat_id in residents:
+            api.watched.add(chat_id)
+            if api.chat(chat_id) is None:
+                api.add_chat(chat_id, "private")
+        mark = api.mark()
+        refused = api.stats["429"]
+        asked = time.monotonic()
+        for chat_id in residents:  # all at once: the bot's next getUpdates brings them together
+            api.send_message(chat_id, str(body.get("text", "/emergency")))
+
+        async def answer(chat_id: int) -> float | None:
+            try:
+                reply = await api.wait_message(chat_id, since=mark,
+                                               timeout=float(body.get("timeout", 90)))
+            except TimeoutError:
+                return None
+            return reply.at - asked
+
+        waits = await asyncio.gather(*(answer(c) for c in residents))
+        return web.json_response({"waits": waits, "refused_429": api.stats["429"] - refused})
+
     return [web.get("/fake/traffic", get_traffic), web.post("/fake/reset", reset),
-            web.post("/fake/chats", chats), web.post("/fake/ask", ask)]
+            web.post("/fake/chats", chats), web.post("/fake/ask", ask),
+            web.post("/fake/storm", storm)]
 
 
 async def serve(args: argparse.Namespace) -> None:
