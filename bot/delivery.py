@@ -36,6 +36,9 @@ BURST_SECONDS = 0.05
 BACKOFF_FACTOR = 0.9  # a 429 lowers the rate by a tenth...
 RECOVER_SECONDS = 60.0  # ...and each clean minute raises it back a step
 MIN_RATE = 1.0
+# A broadcast starts `rate` sends in any 1.03 s: what arrives at Telegram in any one second stays
+# under the rate though a busy loop delays some requests by tens of milliseconds.
+ARRIVAL_MARGIN = 1.03
 TELEGRAM_BOT_RATE = 30  # what Telegram allows a bot over all chats, paid broadcasts aside
 FLUSH_ROWS = 200  # results written per transaction
 FLUSH_SECONDS = 0.25
@@ -106,7 +109,11 @@ class Pacer:
     """
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 window: float = 1.0) -> None:
+        """`window` > 1: `rate` starts in any `window` seconds, a margin for the time between a
+        start and its arrival at Telegram, which varies with the machine's load."""
+        self.window = window
         self.configured = float(rate)
         self.rate = float(rate)
         self.clock = clock
@@ -169,7 +176,7 @@ class Pacer:
             allowed = max(1, math.floor(self.rate))
             if len(self._starts) >= allowed:
                 # The oldest of the last `rate` starts must be a second old.
-                due = max(due, self._starts[-allowed] + 1.0)
+                due = max(due, self._starts[-allowed] + self.window)
             if due <= now:
                 if yielding and self._first_waiting:
                     return False  # a reply came while we waited: it goes first
@@ -177,7 +184,8 @@ class Pacer:
                 # Slots follow each other from the previous one, not from "now": a sleep that
                 # wakes late is made up by the next slots, but never more than BURST_SECONDS are
                 # banked, and the sliding second above holds whatever the stalls.
-                self.next_slot = max(self.next_slot, now - BURST_SECONDS) + 1.0 / self.rate
+                self.next_slot = (max(self.next_slot, now - BURST_SECONDS)
+                                  + self.window / self.rate)
                 return True
             await self.sleep(due - now)
 
@@ -217,7 +225,7 @@ class Delivery:
         self.reporter = reporter
         self.tz = tz
         self.night = night or Night()
-        self.pacer = Pacer(rate)
+        self.pacer = Pacer(rate, window=ARRIVAL_MARGIN)
         self.budget = budget
         # Enough requests in flight to keep the rate through ~0.5 s of latency.
         self.limit = asyncio.Semaphore(in_flight or in_flight_for(rate))
