@@ -5,14 +5,21 @@ mid-way resumes cleanly."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC
 from pathlib import Path
 
 import pytest
+from telegram import Bot
 
+from bot.aiohttp_request import AiohttpRequest
 from bot.broadcasts import Broadcasts
+from bot.delivery import BATCH, Delivery
 from bot.store import Database, outbox
 from bot.store.chats import ensure, update
-from tests.test_broadcasts import AREAS
+from bot.telegram_delivery import TelegramSender
+from tests.conftest import TOKEN
+from tests.fakes import FakeBotAPI
+from tests.test_broadcasts import AREAS, run_until_done
 
 
 async def subscribed(db: Database, chats: range, area: str = "an-bien") -> None:
@@ -85,4 +92,29 @@ async def test_a_crash_mid_way_resumes_with_the_recipients_of_the_moment_sending
         assert (await service.get(b.id)).status == "sending"  # type: ignore[union-attr]
         assert await service.start(b.id) == 0  # started once only
     finally:
+        await db.close()
+
+
+async def test_delivery_memory_does_not_grow_with_the_recipients(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    """Per-chat send times are kept for the last second only (groups: the last minute)."""
+    db = await Database.open(tmp_path / "m.sqlite3")
+    tg = Bot(TOKEN, base_url=f"{api.url}/bot", request=AiohttpRequest(connections=64))
+    await tg.initialize()
+    try:
+        chats = range(9_000_001, 9_000_001 + 3 * BATCH)
+        for chat in chats:
+            api.add_chat(chat, "private")
+        await subscribed(db, chats, "cat-dai")
+        service = Broadcasts(db, AREAS)
+        b = await service.create("x", targets=["cat-dai"], created_by="cli")
+        await service.start(b.id)
+        delivery = Delivery(db, service, TelegramSender(tg, paid=True), rate=1000, tz=UTC)
+        await run_until_done(delivery, service, b.id)
+        assert (await service.counts(b.id)).sent == len(chats)
+        assert len(delivery._chat_last) <= 2 * BATCH  # not one entry per recipient
+        assert not delivery._flying and not delivery._buffered and not delivery._tally
+    finally:
+        await tg.shutdown()
         await db.close()
