@@ -39,6 +39,7 @@ from bot.handlers import (
     scheduled,
     staff,
 )
+from bot.rate_limits import ReplyLimiter, bot_budget
 from bot.services import Services
 from bot.update_processor import PerChatUpdateProcessor
 
@@ -49,6 +50,8 @@ SCOPE_SYNC_SECONDS = 10
 
 def build_application(config: Config) -> Application:  # type: ignore[type-arg]
     """Build the bot with every handler, in priority order."""
+    # Replies and broadcasts share the bot's one budget; replies go first, 429s are waited out.
+    budget = bot_budget(config.broadcast_rate, config.paid_broadcast)
     app = (
         ApplicationBuilder()
         .token(config.token)
@@ -67,9 +70,11 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
         .read_timeout(15)
         .write_timeout(15)
         .get_updates_read_timeout(40)
+        .rate_limiter(ReplyLimiter(budget))
         .build()
     )
     app.bot_data["config"] = config
+    app.bot_data["budget"] = budget
     private = filters.ChatType.PRIVATE
     # Group 0: commands and buttons. Edited messages are not commands: filters.UpdateType.MESSAGE.
     msg = filters.UpdateType.MESSAGE

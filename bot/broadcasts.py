@@ -1,7 +1,8 @@
 """Broadcasts: what staff send, to whom and when. The `broadcasts` table is the schedule's truth.
 
 Recipients are worked out when sending starts (so a chat that unsubscribed after scheduling gets
-nothing) and written to the outbox in the same transaction; delivery.py sends from there.
+nothing) and written to the outbox, in chunks, before the transaction that starts sending (see
+store/outbox.write_recipients); delivery.py sends from there.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.areas import AreaCatalog
-from bot.store import Database, audit, events, utcnow
+from bot.store import Database, audit, events, outbox, utcnow
 from bot.store import broadcasts as store
 
 logger = logging.getLogger(__name__)
@@ -174,7 +175,8 @@ class Broadcasts:
         return cancelled
 
     async def start(self, broadcast_id: int, areas: tuple[str, ...] | None = None) -> int:
-        """Write the outbox and mark it sending, in one transaction; return the recipients.
+        """Write the outbox and mark it sending (in chunks: see outbox.write_recipients);
+        return the recipients.
 
         `areas`: the areas to send to when they differ from the broadcast's own (some of them
         were removed from the area list)."""
@@ -182,12 +184,10 @@ class Broadcasts:
         if b is None or b.status != "scheduled":
             return 0
         targets = None if b.target_all else (b.areas if areas is None else areas)
-        now = utcnow()
-        async with self.db.transaction() as conn:
-            if await store.status_of(conn, broadcast_id) != "scheduled":
-                return 0  # someone else started or cancelled it
-            recipients = await store.fill_outbox(conn, broadcast_id, targets)
-            await store.set_sending(conn, broadcast_id, now)
+        sql, params = store.recipients_query(targets)
+        recipients = await outbox.write_recipients(self.db, broadcast_id, sql, params)
+        if recipients is None:  # someone else started or cancelled it
+            return 0
         # The targets whole (area ids hold no comma): the report counts it in each of them.
         await events.log(self.db, "broadcast", detail=f"{broadcast_id}:{recipients}",
                          area_id=None if targets is None else ",".join(targets))

@@ -15,7 +15,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from typing import Protocol
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from bot.broadcasts import Broadcast, Broadcasts, Counts
 from bot.store import Database, events, utcnow
 from bot.store import chats as chat_store
+from bot.store import outbox as outbox_store
 from bot.store.events import Event
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,13 @@ BACKOFF_SECONDS = (2, 5, 15, 60, 180)
 GROUP_PER_MINUTE = 20
 BATCH = 500
 BURST_SECONDS = 0.05
+BACKOFF_FACTOR = 0.9  # a 429 lowers the rate by a tenth...
+RECOVER_SECONDS = 60.0  # ...and each clean minute raises it back a step
+MIN_RATE = 1.0
+# A broadcast starts `rate` sends in any 1.03 s: what arrives at Telegram in any one second stays
+# under the rate though a busy loop delays some requests by tens of milliseconds.
+ARRIVAL_MARGIN = 1.03
+TELEGRAM_BOT_RATE = 30  # what Telegram allows a bot over all chats, paid broadcasts aside
 FLUSH_ROWS = 200  # results written per transaction
 FLUSH_SECONDS = 0.25
 
@@ -76,7 +84,7 @@ class Reporter(Protocol):
     async def finished(self, broadcast: Broadcast, counts: Counts) -> None: ...
 
 
-def render(text: str) -> str:
+def escape_staff_text(text: str) -> str:
     """Staff text goes out exactly as written: escaped for Telegram's HTML mode."""
     return html.escape(text, quote=False)
 
@@ -92,40 +100,106 @@ class Night:
 
 
 class Pacer:
-    """Evenly spaced slots at `rate` a second; a 429 pauses every slot until it has passed."""
+    """The bot's sending budget: never more than `rate` sends START in any sliding second,
+    however late the event loop wakes, and evenly spaced in between.
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / rate
+    A 429 pauses every slot for its retry_after and lowers the rate by a tenth (once per
+    episode); each clean minute after it raises the rate back a step, up to the configured one.
+    Replies to residents (`slot(first=True)`) go before broadcasts waiting for the same budget,
+    oldest first. Memory is bounded: the start times of the last `rate` sends.
+    """
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+                 window: float = 1.0) -> None:
+        """`window` > 1: `rate` starts in any `window` seconds, a margin for the time between a
+        start and its arrival at Telegram, which varies with the machine's load."""
+        self.window = window
+        self.configured = float(rate)
+        self.rate = float(rate)
         self.clock = clock
+        self.sleep = sleep
         self.next_slot = 0.0
         self.paused_until = 0.0
+        self.episodes = 0  # how many times Telegram answered 429 (a burst of them counts once)
+        self._starts: deque[float] = deque(maxlen=max(1, math.floor(rate)))
+        self._calm_since = clock()
+        self._in_episode = False
+        self._first_waiting = 0
+        self._first_lock = asyncio.Lock()  # replies in the order they asked
+        self._no_first = asyncio.Event()
+        self._no_first.set()
+
+    @property
+    def slowed(self) -> bool:
+        """True while a 429 keeps the rate under the configured one."""
+        return self.rate < self.configured
 
     def pause(self, seconds: float) -> None:
         self.paused_until = max(self.paused_until, self.clock() + seconds)
 
-    async def slot(self) -> None:
+    def too_many(self, retry_after: float) -> None:
+        """Telegram answered 429: wait it out, and go slower for a while."""
         now = self.clock()
-        # Slots follow each other from the previous one, not from "now": a sleep that wakes late
-        # (timers are coarse at 1,000 a second) is made up by the next slots, but never more than
-        # BURST_SECONDS are banked, so the rate over any second stays the configured one.
-        self.next_slot = max(self.next_slot, now - BURST_SECONDS)
-        start = max(self.next_slot, self.paused_until)
-        self.next_slot = start + self.interval
-        if start > now:
-            await asyncio.sleep(start - now)
-        # A pause that began while we slept moves this slot too.
-        while self.paused_until > self.clock():  # noqa: ASYNC110 - a deadline, not an event
-            await asyncio.sleep(self.paused_until - self.clock())
+        # The requests in flight when the first 429 came get theirs too: one episode.
+        if not self._in_episode or now > self.paused_until + 1.0:
+            self.episodes += 1
+            self.rate = max(MIN_RATE, self.rate * BACKOFF_FACTOR)
+            logger.warning("Telegram asked to slow down: %.0f s pause, then %.0f a second",
+                           retry_after, self.rate)
+        self._in_episode = True
+        self._calm_since = now
+        self.pause(retry_after)
+
+    async def slot(self, *, first: bool = False) -> None:
+        """Wait for the next send's turn; `first`: a reply, served before broadcasts."""
+        if first:
+            self._first_waiting += 1
+            self._no_first.clear()
+            try:
+                async with self._first_lock:
+                    await self._take(yielding=False)
+            finally:
+                self._first_waiting -= 1
+                if not self._first_waiting:
+                    self._no_first.set()
+            return
+        while True:
+            await self._no_first.wait()
+            if await self._take(yielding=True):
+                return
+
+    async def _take(self, *, yielding: bool) -> bool:
+        while True:
+            now = self.clock()
+            self._recover(now)
+            due = max(self.next_slot, self.paused_until)
+            allowed = max(1, math.floor(self.rate))
+            if len(self._starts) >= allowed:
+                # The oldest of the last `rate` starts must be a second old.
+                due = max(due, self._starts[-allowed] + self.window)
+            if due <= now:
+                if yielding and self._first_waiting:
+                    return False  # a reply came while we waited: it goes first
+                self._starts.append(now)
+                # Slots follow each other from the previous one, not from "now": a sleep that
+                # wakes late is made up by the next slots, but never more than BURST_SECONDS are
+                # banked, and the sliding second above holds whatever the stalls.
+                self.next_slot = (max(self.next_slot, now - BURST_SECONDS)
+                                  + self.window / self.rate)
+                return True
+            await self.sleep(due - now)
+
+    def _recover(self, now: float) -> None:
+        if self._in_episode and now > self.paused_until + 1.0:
+            self._in_episode = False
+        if self.rate < self.configured and now - self._calm_since >= RECOVER_SECONDS:
+            self.rate = min(self.configured, self.rate / BACKOFF_FACTOR)
+            self._calm_since = now
+            logger.info("no 429 for a minute: back up to %.0f a second", self.rate)
 
 
-@dataclass
-class _Row:
-    broadcast_id: int
-    chat_id: int
-    lang: str
-    area_id: str | None
-    chat_kind: str
-    attempts: int
+_Row = outbox_store.Row
 
 
 class Delivery:
@@ -138,10 +212,12 @@ class Delivery:
         backoff: tuple[float, ...] = BACKOFF_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        budget: Pacer | None = None,
     ) -> None:
         """`clock` times Telegram's per-chat limits (1 a second, 20 a minute per group) and `now`
         the outbox's schedule (postponed rows, retries): tests move both to check a minute's
-        limit without waiting a minute."""
+        limit without waiting a minute. `budget` is the bot's one sending budget, shared with
+        replies to residents, which go first (see bot/rate_limits.py)."""
         self.db = db
         self.clock = clock
         self.now = now
@@ -150,7 +226,8 @@ class Delivery:
         self.reporter = reporter
         self.tz = tz
         self.night = night or Night()
-        self.pacer = Pacer(rate)
+        self.pacer = Pacer(rate, window=ARRIVAL_MARGIN)
+        self.budget = budget
         # Enough requests in flight to keep the rate through ~0.5 s of latency.
         self.limit = asyncio.Semaphore(in_flight or in_flight_for(rate))
         self.progress_every = progress_every
@@ -165,6 +242,8 @@ class Delivery:
         self._results: list[tuple[_Row, str, str | None, str]] = []
         self._buffered: set[tuple[int, int]] = set()  # answered, not yet written: not resent
         self._flushed_at = time.monotonic()
+        self._tally: dict[int, Counts] = {}  # progress: counted once, then kept up to date
+        self._flusher: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """A broadcast started: look at the outbox now."""
@@ -190,7 +269,7 @@ class Delivery:
             await asyncio.wait(set(self._tasks), timeout=2.0)
         for task in list(self._tasks):
             task.cancel()
-        await self.flush()
+        await self._flushed()
 
     async def step(self) -> bool:
         """Send one batch of due rows; False when there was nothing to do."""
@@ -201,6 +280,8 @@ class Delivery:
                 await self._postpone(row, wait)
                 continue
             await self.pacer.slot()
+            if self.budget is not None:
+                await self.budget.slot()  # replies waiting go first
             await self.limit.acquire()
             self._flying.add((row.broadcast_id, row.chat_id))
             self._note_send(row)
@@ -208,31 +289,52 @@ class Delivery:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             if time.monotonic() - self._flushed_at >= FLUSH_SECONDS:
-                await self.flush()
-        await self.flush()
+                self._flush_soon()
+        if rows:
+            self._flush_soon()
+        else:
+            await self.flush()
         await self._close_finished()
+        self._forget_old_sends()
         return bool(rows)
 
     async def drain(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Wait for requests in flight (tests, shutdown)."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
-        await self.flush()
+        await self._flushed()
         await self._close_finished()
 
     # -------------------------------------------------------------- internals
+    async def _progress_counts(self, broadcast_id: int) -> Counts:
+        """Counted from the outbox once, then from the answers: counting a million rows every
+        few seconds held the bot's one connection (a resident's reply waited 1.4 s)."""
+        if broadcast_id not in self._tally:
+            self._tally[broadcast_id] = await self.broadcasts.counts(broadcast_id)
+        return self._tally[broadcast_id]
+
+    def _flush_soon(self) -> None:
+        """Write results in the background: a slow disk never holds the next sends back (a
+        flush awaited in the sending loop cost a third of the rate at 1,000 a second)."""
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self.flush())
+
+    async def _flushed(self) -> None:
+        if self._flusher is not None:
+            await asyncio.wait({self._flusher}, timeout=10)
+        await self.flush()
+
     async def _due_rows(self) -> list[_Row]:
+        """Up to BATCH rows due now, urgent broadcasts first, then the oldest broadcast first."""
         now = self.now().isoformat(timespec="milliseconds")
-        rows = await self.db.fetchall(
-            "SELECT o.broadcast_id, o.chat_id, o.lang, o.area_id, o.chat_kind, o.attempts "
-            "FROM outbox o JOIN broadcasts b ON b.id = o.broadcast_id "
-            "WHERE o.status = 'pending' AND b.status = 'sending' "
-            "AND (o.next_try_at IS NULL OR o.next_try_at <= ?) "
-            "ORDER BY b.urgent DESC, b.id, o.chat_id LIMIT ?",
-            (now, BATCH + len(self._flying)),
-        )
-        out = [_Row(*tuple(r)) for r in rows]
-        return [r for r in out if (r.broadcast_id, r.chat_id) not in self._flying][:BATCH]
+        out: list[_Row] = []
+        for broadcast_id in await outbox_store.sending_broadcasts(self.db):
+            rows = await outbox_store.due_rows(self.db, broadcast_id, now,
+                                               BATCH + len(self._flying))
+            out += [r for r in rows if (r.broadcast_id, r.chat_id) not in self._flying]
+            if len(out) >= BATCH:
+                break
+        return out[:BATCH]
 
     def _chat_wait(self, row: _Row) -> float:
         now = self.clock()
@@ -247,6 +349,16 @@ class Delivery:
                     wait = max(wait, sent[0] + 60 - now)
         return wait
 
+    def _forget_old_sends(self) -> None:
+        """Memory holds only the chats sent to in the last second (groups: minute), however
+        many recipients a broadcast has."""
+        now = self.clock()
+        if len(self._chat_last) > 2 * BATCH:
+            self._chat_last = {c: t for c, t in self._chat_last.items() if t > now - 1.0}
+        if len(self._group_sends) > 2 * BATCH:
+            self._group_sends = {c: d for c, d in self._group_sends.items()
+                                 if d and d[-1] > now - 60}
+
     def _note_send(self, row: _Row) -> None:
         now = self.clock()
         self._chat_last[row.chat_id] = now
@@ -256,10 +368,7 @@ class Delivery:
     async def _postpone(self, row: _Row, seconds: float) -> None:
         later = (self.now() + timedelta(seconds=seconds)).isoformat(
             timespec="milliseconds")
-        await self.db.execute(
-            "UPDATE outbox SET next_try_at = ? WHERE broadcast_id = ? AND chat_id = ?",
-            (later, row.broadcast_id, row.chat_id),
-        )
+        await outbox_store.postpone(self.db, row.broadcast_id, row.chat_id, later)
 
     async def _broadcast(self, broadcast_id: int) -> Broadcast | None:
         if broadcast_id not in self._cache:
@@ -277,7 +386,8 @@ class Delivery:
             text = b.text_en if row.lang == "en" and b.text_en else b.text_vi
             silent = not b.urgent and self.night.contains(self.now(), self.tz)
             try:
-                result = await self.sender.send(row.chat_id, render(text), silent=silent)
+                result = await self.sender.send(row.chat_id, escape_staff_text(text),
+                                                silent=silent)
             except Exception as exc:  # a sender bug must not lose the row
                 logger.exception("sender failed")
                 result = SendResult(Outcome.TRANSIENT, reason=type(exc).__name__)
@@ -295,9 +405,9 @@ class Delivery:
         elif result.outcome is Outcome.BLOCKED:
             await self._final(row, "blocked", result.reason)  # the chat is marked in flush()
         elif result.outcome is Outcome.RETRY_AFTER:
-            logger.warning("Telegram asked to slow down: %.0f s for the whole broadcast",
-                           result.retry_after)
-            self.pacer.pause(result.retry_after)
+            self.pacer.too_many(result.retry_after)
+            if self.budget is not None:  # a flood ban is the whole bot's: replies wait too
+                self.budget.pause(result.retry_after)
         elif result.outcome is Outcome.MIGRATED and result.new_chat_id is not None:
             await self._migrate(row, result.new_chat_id)
         elif result.outcome is Outcome.PERMANENT:
@@ -310,11 +420,7 @@ class Delivery:
                 delay = self.backoff[min(attempts, len(self.backoff)) - 1]
                 later = (self.now() + timedelta(seconds=delay)).isoformat(
                     timespec="milliseconds")
-                await self.db.execute(
-                    "UPDATE outbox SET attempts = ?, next_try_at = ?, error = ? "
-                    "WHERE broadcast_id = ? AND chat_id = ?",
-                    (attempts, later, result.reason[:200], *key),
-                )
+                await outbox_store.retry_later(self.db, *key, attempts, later, result.reason)
 
     async def _final(self, row: _Row, status: str, error: str | None) -> None:
         """Buffer a final outcome; `flush` writes a batch in one transaction.
@@ -323,6 +429,10 @@ class Delivery:
         the unflushed batch, which is resent (a bounded number of duplicates, never a loss).
         """
         self._results.append((row, status, (error or "")[:200] or None, utcnow()))
+        tally = self._tally.get(row.broadcast_id)
+        if tally is not None:
+            self._tally[row.broadcast_id] = replace(
+                tally, pending=tally.pending - 1, **{status: getattr(tally, status) + 1})
         self._buffered.add((row.broadcast_id, row.chat_id))
         if len(self._results) >= FLUSH_ROWS:
             await self.flush()
@@ -360,16 +470,21 @@ class Delivery:
     async def _close_finished(self) -> None:
         sending = await self.broadcasts.list(("sending",))
         for b in sending:
-            if await self.broadcasts.finish_if_complete(b.id):
+            # One pending row is enough to know: counting a big outbox at every step would
+            # hold the bot's one connection.
+            if (not await outbox_store.has_pending(self.db, b.id)
+                    and await self.broadcasts.finish_if_complete(b.id)):
                 done = await self.broadcasts.get(b.id)
                 if done is not None and self.reporter is not None:
                     await _safely(self.reporter.finished(done, await self.broadcasts.counts(b.id)))
                 self._cache.pop(b.id, None)
+                self._last_progress.pop(b.id, None)
+                self._tally.pop(b.id, None)
             elif self.reporter is not None:
                 now = time.monotonic()
                 if now - self._last_progress.get(b.id, 0) >= self.progress_every:
                     self._last_progress[b.id] = now
-                    await _safely(self.reporter.progress(b, await self.broadcasts.counts(b.id)))
+                    await _safely(self.reporter.progress(b, await self._progress_counts(b.id)))
 
 
 async def _safely(call: Awaitable[None]) -> None:

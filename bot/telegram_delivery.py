@@ -82,6 +82,12 @@ class TelegramReporter:
             "Sent: {sent} · Failed: {failed} · Blocked: {blocked} · Remaining: {pending}"
         ).format(sent=number(counts.sent, lang), failed=number(counts.failed, lang),
                  blocked=number(counts.blocked, lang), pending=number(counts.pending, lang))
+        pacer = getattr(self.app.bot_data.get("delivery"), "pacer", None)
+        if not done and pacer is not None and pacer.slowed:
+            text += "\n" + _("Telegram asked the bot to slow down: {rate} messages a second "
+                              "for now, {configured} again after a calm minute.").format(
+                rate=number(round(pacer.rate), lang), configured=number(round(pacer.configured),
+                                                                        lang))
         bot = self.app.bot
         if broadcast.progress_msg:
             try:
@@ -145,7 +151,8 @@ async def start(app: Application) -> None:  # type: ignore[type-arg]
     reporter = TelegramReporter(app)
     sender = TelegramSender(delivery_bot, config.paid_broadcast)
     delivery = Delivery(svc.db, svc.broadcasts, sender, rate=config.broadcast_rate,
-                        tz=config.tz, reporter=reporter, in_flight=in_flight)
+                        tz=config.tz, reporter=reporter, in_flight=in_flight,
+                        budget=app.bot_data.get("budget"))
     svc.notices.sink = reporter.notify
     await svc.sync_campaigns()
     scheduler = Scheduler(svc.broadcasts, grace_seconds=config.misfire_grace,

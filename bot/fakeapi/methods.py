@@ -83,7 +83,8 @@ class MessageMethods(State):
             link_preview_options=params.get("link_preview_options"),
             reply_to_message_id=reply_to,
         )
-        self._bot_messages.setdefault(chat["id"], {})[message_id] = stored
+        if not self.lean or chat["id"] in self.watched:
+            self._bot_messages.setdefault(chat["id"], {})[message_id] = stored
         return stored
 
     def _editable(self, params: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import contextlib
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -18,6 +18,7 @@ from aiohttp import web
 
 from bot.fakeapi.chats import ChatMethods
 from bot.fakeapi.inject import Injection
+from bot.fakeapi.limits import ARRIVED
 from bot.fakeapi.methods import MessageMethods
 from bot.fakeapi.records import ApiError, Call, canonical_name, take_rule
 from bot.fakeapi.state import ChatId, scope_key, update_type
@@ -57,8 +58,11 @@ class FakeBotAPI(Injection, MessageMethods, ChatMethods):
     """
 
     def __init__(self, token: str | None = None, *, username: str = "sansang_test_bot",
-                 latency: float = 0.0, enforce_limits: bool = False) -> None:
-        super().__init__(token, username, enforce_limits, latency)
+                 latency: float = 0.0, enforce_limits: bool = False,
+                 allowance: float | None = None, lean: bool = False,
+                 auto_chats: bool = False) -> None:
+        super().__init__(token, username, enforce_limits, latency, allowance=allowance,
+                         lean=lean, auto_chats=auto_chats)
         self._runner: web.AppRunner | None = None
         self._port = 0
         self._poll_generation = 0
@@ -72,11 +76,13 @@ class FakeBotAPI(Injection, MessageMethods, ChatMethods):
             raise RuntimeError("FakeBotAPI.start() first")
         return f"http://127.0.0.1:{self._port}"
 
-    async def start(self, port: int = 0) -> None:
-        """Serve on 127.0.0.1 (port 0: a free port chosen by the OS)."""
+    async def start(self, port: int = 0, routes: Iterable[web.RouteDef] = ()) -> None:
+        """Serve on 127.0.0.1 (port 0: a free port chosen by the OS); `routes`: more of them
+        (the standalone server's control routes)."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
         app.router.add_route("GET", "/file/bot{token}/{path:.+}", self._file)
+        app.router.add_routes(list(routes))
         self._stopping.clear()
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
                                      shutdown_timeout=1.0)
@@ -186,7 +192,14 @@ class FakeBotAPI(Injection, MessageMethods, ChatMethods):
         return "\n  " + "\n  ".join(lines) if lines else "(none)"
 
     def _record(self, call: Call) -> None:
-        self.calls.append(call)
+        if call.method == "sendMessage" and call.params.get("chat_id") not in self.watched:
+            if call.status == 200:
+                self.sent_at.append(call.at)
+            elif call.status == 429:
+                self.refused_at.append(call.at)
+        if not (self.lean and call.method == "sendMessage"
+                and call.params.get("chat_id") not in self.watched):
+            self.calls.append(call)
         self.stats[call.method] += 1
         self.stats[str(call.status)] += 1
         event, self._call_event = self._call_event, asyncio.Event()
@@ -206,6 +219,7 @@ class FakeBotAPI(Injection, MessageMethods, ChatMethods):
         name = request.match_info["method"]
         method = name.lower()
         call = Call(canonical_name(name), {})
+        ARRIVED.set(call.at)  # Telegram counts its limits when a request arrives
         refused = self._token_error(request.match_info["token"])
         handler = getattr(self, f"_m_{method}", None)
         if refused is None and handler is None:

@@ -51,7 +51,11 @@ class State:
     """The fake's memory. Mixins add the Bot API methods and the injection API on top."""
 
     def __init__(self, token: str | None, username: str, enforce_limits: bool,
-                 latency: float) -> None:
+                 latency: float, *, allowance: float | None = None, lean: bool = False,
+                 auto_chats: bool = False) -> None:
+        """`allowance`: the bot's limits as a sliding second (see limits.py). `lean`: keep no
+        message and no call of a sendMessage (but those to `watched` chats), for long runs.
+        `auto_chats`: any positive chat id is a resident's private chat."""
         self.token = token
         self.username = username
         self.enforce_limits = enforce_limits
@@ -83,7 +87,14 @@ class State:
         self._faults: list[Fault] = []
         self._slow: list[Rule] = []
         self._drops: list[Rule] = []
-        self._limits = Limits()
+        self._limits = Limits(allowance)
+        self.lean = lean
+        self.auto_chats = auto_chats
+        self.watched: set[ChatId] = set()
+        # Arrival of each sendMessage (to chats not watched) answered 200, and 429.
+        self.sent_at: list[float] = []
+        self.refused_at: list[float] = []
+        self._message_seq = 0
 
     # ---------------------------------------------------------------- users and chats
     @property
@@ -123,6 +134,8 @@ class State:
         if chat_id in self._migrated:
             raise ApiError(400, MIGRATED, migrate_to_chat_id=self._migrated[chat_id])
         chat = self.chat(chat_id)
+        if chat is None and self.auto_chats and isinstance(chat_id, int) and chat_id > 0:
+            chat = {"id": chat_id, "type": "private", "first_name": "Lan"}  # not kept
         if chat is None:
             raise ApiError(400, CHAT_NOT_FOUND)
         if action != "read":
@@ -153,6 +166,9 @@ class State:
 
     # ---------------------------------------------------------------- messages and updates
     def _next_message_id(self, chat_id: ChatId) -> int:
+        if self.lean and chat_id not in self.watched:
+            self._message_seq += 1
+            return self._message_seq
         self._last_id[chat_id] = self._last_id.get(chat_id, 0) + 1
         return self._last_id[chat_id]
 

@@ -29,7 +29,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.broadcasts import BroadcastError
-from bot.delivery import render
+from bot.delivery import escape_staff_text
 from bot.handlers import callbacks, fallback
 from bot.handlers.access import staff_chat
 from bot.handlers.common import answer, buttons, chat_row, services, show
@@ -404,9 +404,9 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
                html.escape(summary))
     message = update.effective_message
     if message is not None:
-        await message.reply_text(render(draft["text_vi"]))
+        await message.reply_text(escape_staff_text(draft["text_vi"]))
         if draft.get("text_en"):
-            await message.reply_text(render(draft["text_en"]))
+            await message.reply_text(escape_staff_text(draft["text_en"]))
         await message.reply_text(
             _("Send it?"),
             reply_markup=buttons([[(_("Confirm"), callbacks.bc("ok")),

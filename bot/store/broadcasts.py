@@ -112,31 +112,6 @@ async def cancel_scheduled_of_campaign(conn: aiosqlite.Connection, campaign: str
     )
 
 
-async def fill_outbox(
-    conn: aiosqlite.Connection, broadcast_id: int, areas: Sequence[str] | None
-) -> int:
-    """One outbox row per recipient of these areas (None: all); returns the recipients."""
-    sql, params = recipients_query(areas)
-    # The query is ours; its values are '?' parameters.
-    select = f"SELECT ?, chat_id, lang, area_id, kind FROM ({sql})"  # noqa: S608
-    await conn.execute(
-        "INSERT OR IGNORE INTO outbox (broadcast_id, chat_id, lang, area_id, chat_kind) " + select,
-        (broadcast_id, *params),
-    )
-    async with conn.execute(
-        "SELECT COUNT(*) FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
-    ) as cur:
-        row = await cur.fetchone()
-    return int(row[0]) if row else 0
-
-
-async def set_sending(conn: aiosqlite.Connection, broadcast_id: int, now: str) -> None:
-    await conn.execute(
-        "UPDATE broadcasts SET status = 'sending', started_at = ? WHERE id = ?",
-        (now, broadcast_id),
-    )
-
-
 async def mark_missed(db: Database, broadcast_id: int, now: str) -> None:
     await db.execute(
         "UPDATE broadcasts SET status = 'missed', finished_at = ? "

@@ -1,0 +1,120 @@
+"""Writing a big outbox: chunks of their own transactions (the bot's one connection answers
+residents between them), still the recipients of the moment sending starts, and a crash
+mid-way resumes cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from telegram import Bot
+
+from bot.aiohttp_request import AiohttpRequest
+from bot.broadcasts import Broadcasts
+from bot.delivery import BATCH, Delivery
+from bot.store import Database, outbox
+from bot.store.chats import ensure, update
+from bot.telegram_delivery import TelegramSender
+from tests.conftest import TOKEN
+from tests.fakes import FakeBotAPI
+from tests.test_broadcasts import AREAS, run_until_done
+
+
+async def subscribed(db: Database, chats: range, area: str = "an-bien") -> None:
+    for chat in chats:
+        await ensure(db, chat, "private", "vi", None)
+        await update(db, chat, area_id=area, subscribed=1)
+
+
+async def test_the_outbox_is_written_in_chunks_that_let_other_writes_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "CHUNK_ROWS", 5)
+    db = await Database.open(tmp_path / "o.sqlite3")
+    try:
+        await subscribed(db, range(1, 24))
+        service = Broadcasts(db, AREAS)
+        b = await service.create("x", targets=["an-bien"], created_by="cli")
+        seen: list[tuple[int, str]] = []
+
+        async def resident_writes() -> None:  # e.g. someone subscribing meanwhile
+            while not seen or seen[-1][1] != "sending":
+                async with db.transaction() as conn, conn.execute(
+                    "SELECT (SELECT COUNT(*) FROM outbox WHERE broadcast_id = ?), "
+                    "(SELECT status FROM broadcasts WHERE id = ?)", (b.id, b.id)
+                ) as cur:
+                    row = await cur.fetchone()
+                assert row is not None
+                seen.append((row[0], row[1]))
+
+        writer = asyncio.create_task(resident_writes())
+        await asyncio.sleep(0)
+        assert await service.start(b.id) == 23
+        await asyncio.wait_for(writer, 10)
+        between = [(n, status) for n, status in seen if 0 < n < 23]
+        assert between, seen  # another write got in between two chunks...
+        assert all(status == "scheduled" for _n, status in between)  # ...before sending began
+        assert seen[-1] == (23, "sending")
+    finally:
+        await db.close()
+
+
+async def test_a_crash_mid_way_resumes_with_the_recipients_of_the_moment_sending_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "CHUNK_ROWS", 4)
+    db = await Database.open(tmp_path / "o.sqlite3")
+    try:
+        await subscribed(db, range(10, 30))
+        service = Broadcasts(db, AREAS)
+        b = await service.create("x", targets=["an-bien"], created_by="cli")
+        # A start that died after its first chunks (kill -9): still 'scheduled', part written.
+        stopped = asyncio.create_task(outbox.write_recipients(
+            db, b.id, "SELECT chat_id, lang, area_id, kind FROM chats WHERE subscribed = 1 "
+            "AND blocked = 0 AND area_id IN (?)", ("an-bien",)))
+        for _ in range(10_000):  # bounded: until two chunks are written
+            row = await db.fetchone("SELECT COUNT(*) FROM outbox")
+            if row is not None and row[0] >= 8:
+                break
+            await asyncio.sleep(0)
+        stopped.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await stopped
+        assert (await service.get(b.id)).status == "scheduled"  # type: ignore[union-attr]
+        # Meanwhile: a chat already written unsubscribes, a new one (lower id) subscribes.
+        await update(db, 10, subscribed=0)
+        await subscribed(db, range(5, 6))
+        assert await service.start(b.id) == 20
+        rows = await db.fetchall("SELECT chat_id FROM outbox WHERE broadcast_id = ?", (b.id,))
+        assert sorted(r[0] for r in rows) == [5, *range(11, 30)]
+        assert (await service.get(b.id)).status == "sending"  # type: ignore[union-attr]
+        assert await service.start(b.id) == 0  # started once only
+    finally:
+        await db.close()
+
+
+async def test_delivery_memory_does_not_grow_with_the_recipients(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    """Per-chat send times are kept for the last second only (groups: the last minute)."""
+    db = await Database.open(tmp_path / "m.sqlite3")
+    tg = Bot(TOKEN, base_url=f"{api.url}/bot", request=AiohttpRequest(connections=64))
+    await tg.initialize()
+    try:
+        chats = range(9_000_001, 9_000_001 + 3 * BATCH)
+        for chat in chats:
+            api.add_chat(chat, "private")
+        await subscribed(db, chats, "cat-dai")
+        service = Broadcasts(db, AREAS)
+        b = await service.create("x", targets=["cat-dai"], created_by="cli")
+        await service.start(b.id)
+        delivery = Delivery(db, service, TelegramSender(tg, paid=True), rate=1000, tz=UTC)
+        await run_until_done(delivery, service, b.id)
+        assert (await service.counts(b.id)).sent == len(chats)
+        assert len(delivery._chat_last) <= 2 * BATCH  # not one entry per recipient
+        assert not delivery._flying and not delivery._buffered and not delivery._tally
+    finally:
+        await tg.shutdown()
+        await db.close()
