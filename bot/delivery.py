@@ -469,6 +469,7 @@ class Delivery:
 
     async def _close_finished(self) -> None:
         sending = await self.broadcasts.list(("sending",))
+        await self._close_cancelled({b.id for b in sending})
         for b in sending:
             # One pending row is enough to know: counting a big outbox at every step would
             # hold the bot's one connection.
@@ -485,6 +486,18 @@ class Delivery:
                 if now - self._last_progress.get(b.id, 0) >= self.progress_every:
                     self._last_progress[b.id] = now
                     await _safely(self.reporter.progress(b, await self._progress_counts(b.id)))
+
+
+    async def _close_cancelled(self, sending: set[int]) -> None:
+        """A broadcast this worker was sending and someone cancelled (in /scheduled or with the
+        CLI): its progress message says so once, instead of "sending…" for ever."""
+        for broadcast_id in [i for i in self._cache if i not in sending]:
+            self._cache.pop(broadcast_id, None)
+            self._last_progress.pop(broadcast_id, None)
+            self._tally.pop(broadcast_id, None)
+            b = await self.broadcasts.get(broadcast_id)
+            if b is not None and b.status == "cancelled" and self.reporter is not None:
+                await _safely(self.reporter.finished(b, await self.broadcasts.counts(b.id)))
 
 
 async def _safely(call: Awaitable[None]) -> None:

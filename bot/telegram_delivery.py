@@ -77,7 +77,10 @@ class TelegramReporter:
             return
         lang = await self._lang(chat)
         _ = gettext(lang)
-        head = (_("Broadcast #{id} finished.") if done else _("Broadcast #{id} is sending…"))
+        if broadcast.status == "cancelled":
+            head = _("Broadcast #{id} was cancelled; what was not sent yet will not be sent.")
+        else:
+            head = _("Broadcast #{id} finished.") if done else _("Broadcast #{id} is sending…")
         text = "<b>" + head.format(id=broadcast.id) + "</b>\n" + _(
             "Sent: {sent} · Failed: {failed} · Blocked: {blocked} · Remaining: {pending}"
         ).format(sent=number(counts.sent, lang), failed=number(counts.failed, lang),

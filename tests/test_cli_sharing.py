@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.areas import AreaCatalog
-from bot.broadcasts import BroadcastError, Broadcasts
+from bot.broadcasts import Broadcast, BroadcastError, Broadcasts, Counts
 from bot.campaigns import STAFF_PREFIX, Campaign, Campaigns
 from bot.config import Config
 from bot.delivery import Delivery, Outcome, SendResult
@@ -278,3 +278,41 @@ async def test_a_database_of_a_newer_version_is_read_but_never_written(
     result = sansang("staff", "add", "1", "--role", "staff", env=env)
     assert result.returncode == 2 and "9999_from_the_future.sql" in result.stderr
     assert sansang("staff", "list", env=env).stdout == ""
+
+
+async def test_cancelling_a_broadcast_being_sent_tells_its_progress_message_once(
+    tmp_path: Path,
+) -> None:
+    """The staff member who started it sees "cancelled", not "sending…" for ever."""
+    db = await Database.open(tmp_path / "p.sqlite3")
+    try:
+        service = Broadcasts(db, AREAS)
+        await chats_in(db, "cat-dai", range(8201, 8204))
+        b = await service.create("Tin", targets=["cat-dai"], created_by="cli")
+        await service.start(b.id)
+        told: list[tuple[str, str]] = []
+
+        class Watcher:
+            async def progress(self, broadcast: Broadcast, counts: Counts) -> None:
+                told.append(("progress", broadcast.status))
+
+            async def finished(self, broadcast: Broadcast, counts: Counts) -> None:
+                told.append(("finished", broadcast.status))
+
+        first = asyncio.Event()
+
+        class OneThenCancel:
+            async def send(self, chat_id: int, text: str, *, silent: bool) -> SendResult:
+                if not first.is_set():
+                    first.set()
+                    await service.cancel(b.id, actor="cli")  # cancelled while it sends
+                return SendResult(Outcome.SENT)
+
+        delivery = Delivery(db, service, OneThenCancel(), rate=1000, tz=TZ, reporter=Watcher())
+        await delivery.step()
+        await delivery.drain(timeout=10)
+        await delivery.step()
+        assert told.count(("finished", "cancelled")) == 1
+        assert ("finished", "done") not in told
+    finally:
+        await db.close()
