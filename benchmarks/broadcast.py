@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.processes import bot_env, bot_process, cpu_hog, fake_api, subscribers_db
-from bot.areas import AreaCatalog
-from bot.broadcasts import Broadcasts
+from bot.broadcasts.broadcasts import Broadcasts
 from bot.paths import data_dir
 from bot.store import Database
+from bot.subscriptions.areas import AreaCatalog
 
 LATENCY = 0.25
 ALLOWANCE = 1.1

@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.areas import AreaCatalog
 from bot.paths import data_dir
 from bot.store import Database, events
 from bot.store.events import Event
+from bot.subscriptions.areas import AreaCatalog
 
 WARD = ZoneInfo("Asia/Ho_Chi_Minh")
 KINDS = ("delivery_sent", "guide_view", "question", "subscribe", "unsubscribe")

@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import export, stats
-from bot.areas import AreaCatalog
 from bot.paths import data_dir
+from bot.reports import export, stats
 from bot.store import Database
+from bot.subscriptions.areas import AreaCatalog
 
 KINDS = (("guide_view", 30), ("question", 15), ("delivery_sent", 45), ("delivery_failed", 2),
          ("delivery_blocked", 1), ("unsubscribe", 1), ("blocked", 1), ("broadcast", 0.01))

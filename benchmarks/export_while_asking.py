@@ -26,11 +26,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from benchmarks.export import fill
-from bot.areas import AreaCatalog
+from bot.channels.telegram.handlers.callbacks import export as export_button
 from bot.fakeapi import FakeBotAPI
-from bot.handlers.callbacks import export as export_button
 from bot.paths import data_dir
 from bot.store import Database
+from bot.subscriptions.areas import AreaCatalog
 
 TOKEN = "7000000001:BENCH-token-for-the-fake-api-00000000"  # noqa: S105 - a fake
 LEAD = 900_001

@@ -16,9 +16,9 @@ import tomllib
 import unicodedata
 from pathlib import Path
 
-from bot.library import Library
+from bot.guides.library import Library
+from bot.guides.search import GuideSearch
 from bot.paths import data_dir
-from bot.search import GuideSearch
 
 QUERIES = Path(__file__).resolve().parents[1] / "tests" / "data" / "queries.toml"
 

@@ -28,11 +28,11 @@ from benchmarks.processes import (
     memory_kib,
     subscribers_db,
 )
-from bot import export, stats
-from bot.areas import AreaCatalog
-from bot.broadcasts import Broadcasts
+from bot.broadcasts.broadcasts import Broadcasts
 from bot.paths import data_dir
+from bot.reports import export, stats
 from bot.store import Database
+from bot.subscriptions.areas import AreaCatalog
 
 RESIDENT = 99_000_001
 RATE = 1000

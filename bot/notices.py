@@ -3,7 +3,7 @@ campaigns folder, an item that failed while the others went on.
 
 A notice has a stable `key`; it is remembered in the database when first told, so the same
 problem is not told again at every reconcile or restart. The texts are gettext message ids,
-rendered in each staff member's language by the channel (bot/telegram_delivery.py).
+rendered in each staff member's language by the channel (bot/channels/telegram/sender.py).
 """
 
 from __future__ import annotations

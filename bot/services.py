@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot.answers import Answers
-from bot.areas import AreaCatalog
-from bot.broadcasts import Broadcasts
-from bot.campaigns import Campaigns
+from bot.broadcasts.broadcasts import Broadcasts
+from bot.broadcasts.campaigns import Campaigns
 from bot.config import Config
-from bot.emergency import WardContacts
-from bot.library import Library
+from bot.guides.answers import Answers
+from bot.guides.emergency import WardContacts
+from bot.guides.library import Library
 from bot.notices import Notice, Notices
 from bot.roles import Roles
 from bot.store import Database
-from bot.subscriptions import Subscriptions
+from bot.subscriptions.areas import AreaCatalog
+from bot.subscriptions.subscriptions import Subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Services:
         """Campaign files (SANSANG_CAMPAIGNS) into the table. Never deletes on a guess: a file
         that cannot be read keeps what was synced before (every other file is synced), and a
         folder left empty keeps the campaigns it had. Staff are told each problem once."""
-        from bot import campaigns
+        from bot.broadcasts import campaigns
 
         folder = self.config.campaigns_dir
         found, problems = campaigns.load_each(folder, set(self.library.ids()))

@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from telegram.ext import Application
 
-from bot.app import build_application, running
+from bot.channels.telegram.app import build_application, running
 from bot.config import Config
 from tests.auxil.chat import Person
 from tests.fakes import FakeBotAPI

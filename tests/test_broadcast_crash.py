@@ -9,8 +9,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bot.broadcasts import Broadcasts
-from bot.delivery import duplicates_bound
+from bot.broadcasts.broadcasts import Broadcasts
+from bot.broadcasts.delivery import duplicates_bound
 from bot.store import Database
 from bot.store.chats import ensure, update
 from tests.auxil.chat import eventually

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.handlers import callbacks
+from bot.channels.telegram.handlers import callbacks
 from bot.store.chats import ensure, update
 from tests.auxil.chat import Person, eventually
 from tests.fakes import FakeBotAPI

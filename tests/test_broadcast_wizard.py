@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram.ext import Application, Job
 
-from bot.handlers import broadcast, callbacks
+from bot.channels.telegram.handlers import broadcast, callbacks
 from bot.store.chats import update
 from tests.auxil.chat import Person, eventually
 from tests.conftest import STAFF_ID

@@ -13,13 +13,13 @@ from telegram import Bot
 from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
-from bot.areas import AreaCatalog
-from bot.broadcasts import Broadcasts
-from bot.delivery import Delivery
+from bot.broadcasts.broadcasts import Broadcasts
+from bot.broadcasts.delivery import Delivery
+from bot.channels.telegram.sender import TelegramSender
 from bot.paths import data_dir
 from bot.store import Database
 from bot.store.chats import ensure, update
-from bot.telegram_delivery import TelegramSender
+from bot.subscriptions.areas import AreaCatalog
 from tests.auxil.chat import eventually
 from tests.conftest import TOKEN
 from tests.fakes import FakeBotAPI
@@ -89,7 +89,7 @@ async def test_at_is_not_sent_early_and_is_sent_on_time(
 async def test_late_within_grace_is_sent_at_start_and_older_is_missed_and_told(
     api: FakeBotAPI, db_path: Path
 ) -> None:
-    from bot.app import build_application, running
+    from bot.channels.telegram.app import build_application, running
     from tests.conftest import LEAD_ID, make_config
 
     api.add_chat(LEAD_ID, "private")
@@ -203,7 +203,7 @@ async def test_urgent_goes_first_and_night_is_silent_unless_urgent(
 ) -> None:
     from zoneinfo import ZoneInfo
 
-    from bot.delivery import Night
+    from bot.broadcasts.delivery import Night
 
     db, service, tg = delivery_parts
     for chat in range(4001, 4011):

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import campaigns
-from bot.broadcasts import Broadcasts
-from bot.campaigns import Campaign, Campaigns
+from bot.broadcasts import campaigns
+from bot.broadcasts.broadcasts import Broadcasts
+from bot.broadcasts.campaigns import Campaign, Campaigns
 from bot.errors import ContentError
-from bot.library import Library
+from bot.guides.library import Library
 from bot.paths import data_dir
 from bot.store import Database
 from tests.test_broadcasts import AREAS
@@ -84,7 +84,7 @@ async def test_a_broken_campaign_file_is_told_to_staff_and_the_bot_still_runs(
 ) -> None:
     import shutil
 
-    from bot.app import build_application, running
+    from bot.channels.telegram.app import build_application, running
     from tests.conftest import LEAD_ID, TOKEN, make_config
     from tests.fakes import FakeBotAPI
 

@@ -9,8 +9,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from bot.areas import AreaCatalog
 from bot.paths import data_dir
+from bot.subscriptions.areas import AreaCatalog
 
 AREAS = AreaCatalog.load(data_dir("content") / "areas.toml")
 

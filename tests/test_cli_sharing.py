@@ -13,15 +13,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.areas import AreaCatalog
-from bot.broadcasts import Broadcast, BroadcastError, Broadcasts, Counts
-from bot.campaigns import STAFF_PREFIX, Campaign, Campaigns
+from bot.broadcasts.broadcasts import Broadcast, BroadcastError, Broadcasts, Counts
+from bot.broadcasts.campaigns import STAFF_PREFIX, Campaign, Campaigns
+from bot.broadcasts.delivery import Delivery, Outcome, SendResult
 from bot.config import Config
-from bot.delivery import Delivery, Outcome, SendResult
 from bot.errors import ConfigError
 from bot.paths import data_dir
 from bot.store import Database
 from bot.store.chats import ensure, update
+from bot.subscriptions.areas import AreaCatalog
 from tests.test_broadcasts import AREAS
 from tests.test_cli import sansang
 

@@ -1,7 +1,8 @@
 """Every command one types, in Telegram or on the command line, is wired, helped and documented.
 
-Two sources only: `bot.commands.COMMANDS` (Telegram: the menus, /help and this test read it) and
-the argparse tree of `bot.cli.build_parser()` (the CLI). Neither is copied here.
+Two sources only: `bot.channels.telegram.commands.COMMANDS` (Telegram: the menus, /help and
+this test read it) and the argparse tree of `bot.cli.sansang.build_parser()` (the CLI).
+Neither is copied here.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from pathlib import Path
 import pytest
 from telegram.ext import BaseHandler, CommandHandler, ConversationHandler
 
-from bot.app import build_application
-from bot.cli import build_parser
-from bot.commands import COMMANDS
+from bot.channels.telegram.app import build_application
+from bot.channels.telegram.commands import COMMANDS
+from bot.cli.sansang import build_parser
 from bot.config import EXAMPLE_TOKEN, Config
 from bot.i18n import LANGUAGES, gettext
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot import stats
+from bot.reports import stats
 from bot.store import Database
 from tests.auxil.chat import REPLY_TIMEOUT, Person, eventually
 from tests.fakes import FakeBotAPI
@@ -193,7 +193,7 @@ async def test_a_slow_chat_does_not_hold_up_the_others(
 
 
 async def test_updates_without_a_chat_need_no_lock() -> None:
-    from bot.update_processor import PerChatUpdateProcessor
+    from bot.channels.telegram.update_processor import PerChatUpdateProcessor
 
     processor = PerChatUpdateProcessor(handling=2)
     done: list[int] = []

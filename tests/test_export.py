@@ -12,7 +12,7 @@ from pathlib import Path
 
 from telegram.ext import Application
 
-from bot.broadcasts import Broadcast
+from bot.broadcasts.broadcasts import Broadcast
 from bot.store.chats import get as get_chat
 from tests.auxil.chat import Person, eventually
 from tests.fakes import FakeBotAPI
@@ -182,7 +182,7 @@ def test_bad_periods_and_formats_are_refused(tmp_path: Path) -> None:
 
 
 def test_quarter_and_year_cover_their_months() -> None:
-    from bot.stats import Period
+    from bot.reports.stats import Period
 
     assert Period.parse(quarter="2026-Q3").months() == ["2026-07", "2026-08", "2026-09"]
     assert len(Period.parse(year="2026").months()) == 12
@@ -196,7 +196,7 @@ async def test_lead_export_returns_the_workbook_and_others_are_refused(
 ) -> None:
     import openpyxl
 
-    from bot.handlers import callbacks
+    from bot.channels.telegram.handlers import callbacks
 
     await resident.say("/start an-bien")
     await staff.say("/start")  # a keyboard of their own to forge presses on
@@ -255,7 +255,7 @@ async def test_staff_work_is_not_done_in_a_group(
     lead: Person, api: FakeBotAPI, bot: Application  # type: ignore[type-arg]
 ) -> None:
     """A workbook or this month's figures would be shown to every member of the group."""
-    from bot.handlers import callbacks
+    from bot.channels.telegram.handlers import callbacks
 
     mark = api.mark()
     api.bot_added_to_group(SCHOOL, lead.user_id, title=SCHOOL_TITLE)
@@ -275,7 +275,7 @@ async def test_active_subscribers_count_each_chat_once_whatever_the_order(
 ) -> None:
     """Blocking after unsubscribing, or a group that removes the bot after a 403 already
     marked it blocked, must not take a chat away twice."""
-    from bot import stats
+    from bot.reports import stats
 
     svc = bot.bot_data["services"]
     left = Person(api, 781234570, first_name="Đã hủy")

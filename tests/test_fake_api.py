@@ -29,7 +29,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.fakeapi.html_check import EntityError, parse_html
+from bot.telegram_html import EntityError, parse_html
 from tests.fakes import FakeBotAPI
 
 TOKEN = "7000000001:TEST-token-for-the-fake-api-000000000"

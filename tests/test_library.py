@@ -6,10 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.content_check import check
-from bot.library import Library
+from bot.guides.content_check import check
+from bot.guides.library import Library
+from bot.guides.render import markdown_to_html, split_message
 from bot.paths import data_dir
-from bot.render import markdown_to_html, split_message
 
 GOOD = """+++
 id = "{id}"

@@ -6,9 +6,9 @@ import unicodedata
 
 from telegram.ext import Application
 
-from bot.areas import AreaCatalog
 from bot.paths import data_dir
 from bot.store.chats import get as get_chat
+from bot.subscriptions.areas import AreaCatalog
 from tests.auxil.chat import Person
 from tests.fakes import FakeBotAPI
 
@@ -123,7 +123,7 @@ async def test_area_language_subscribe_unsubscribe(
 async def test_subscription_survives_a_restart(
     api: FakeBotAPI, db_path, resident: Person  # type: ignore[no-untyped-def]
 ) -> None:
-    from bot.app import build_application, running
+    from bot.channels.telegram.app import build_application, running
     from tests.conftest import make_config
 
     async with running(build_application(make_config(api, db_path)), poll_timeout=1):

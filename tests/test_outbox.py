@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from telegram import Bot
 
-from bot.aiohttp_request import AiohttpRequest
-from bot.broadcasts import Broadcasts
-from bot.delivery import BATCH, Delivery
+from bot.broadcasts.broadcasts import Broadcasts
+from bot.broadcasts.delivery import BATCH, Delivery
+from bot.channels.telegram.aiohttp_request import AiohttpRequest
+from bot.channels.telegram.sender import TelegramSender
 from bot.store import Database, outbox
 from bot.store.chats import ensure, update
-from bot.telegram_delivery import TelegramSender
 from tests.conftest import TOKEN
 from tests.fakes import FakeBotAPI
 from tests.test_broadcasts import AREAS, run_until_done

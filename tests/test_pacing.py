@@ -12,7 +12,7 @@ from bisect import bisect_right
 
 from telegram.ext import Application
 
-from bot.delivery import BACKOFF_FACTOR, RECOVER_SECONDS, Pacer
+from bot.broadcasts.delivery import BACKOFF_FACTOR, RECOVER_SECONDS, Pacer
 from tests.auxil.chat import Person
 from tests.conftest import STAFF_ID
 from tests.fakes import FakeBotAPI

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.areas import AreaCatalog
+from bot.subscriptions.areas import AreaCatalog
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = ("pyproject.toml", "README.md", "bot", "content", "broadcasts", "db")

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application
 
-from bot.app import build_application, running
-from bot.areas import Area, AreaCatalog
-from bot.broadcasts import Broadcasts
-from bot.campaigns import STAFF_PREFIX, Campaign, Campaigns
+from bot.broadcasts.broadcasts import Broadcasts
+from bot.broadcasts.campaigns import STAFF_PREFIX, Campaign, Campaigns
+from bot.channels.telegram.app import build_application, running
 from bot.paths import data_dir
 from bot.store import Database
 from bot.store.chats import ensure
+from bot.subscriptions.areas import Area, AreaCatalog
 from tests.auxil.chat import eventually
 from tests.conftest import LEAD_ID, STAFF_ID, make_config
 from tests.fakes import FakeBotAPI

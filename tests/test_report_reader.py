@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from telegram.ext import Application
 
-from bot.handlers import callbacks
+from bot.channels.telegram.handlers import callbacks
 from bot.store import Database
 from bot.store.events import log
 from tests.auxil.chat import Person

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.library import Library
+from bot.guides.library import Library
+from bot.guides.search import GuideSearch, fold, is_danger, normalise
 from bot.paths import data_dir
-from bot.search import GuideSearch, fold, is_danger, normalise
 
 QUERIES = tomllib.loads(
     (Path(__file__).parent / "data" / "queries.toml").read_text(encoding="utf-8")

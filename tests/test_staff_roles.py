@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import Application
 
-from bot.handlers import callbacks
+from bot.channels.telegram.handlers import callbacks
 from tests.auxil.chat import Person, eventually
 from tests.conftest import LEAD_ID
 from tests.fakes import FakeBotAPI
@@ -71,7 +71,7 @@ async def test_a_role_taken_away_stops_buttons_already_shown(
 async def test_cli_role_change_reaches_the_menus(
     lead: Person, bot: Application, api: FakeBotAPI  # type: ignore[type-arg]
 ) -> None:
-    from bot.handlers.menus import sync_scopes
+    from bot.channels.telegram.handlers.menus import sync_scopes
 
     await bot.bot_data["services"].roles.remove(LEAD_ID, actor="cli")
     await sync_scopes(bot)  # what the 10-second job runs

@@ -18,11 +18,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import stats
-from bot.areas import AreaCatalog
 from bot.paths import data_dir
+from bot.reports import stats
 from bot.store import Database, events
 from bot.store.events import Event, local_day
+from bot.subscriptions.areas import AreaCatalog
 
 WARD = ZoneInfo("Asia/Ho_Chi_Minh")
 AREAS = AreaCatalog.load(data_dir("content") / "areas.toml")

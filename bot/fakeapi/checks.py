@@ -8,8 +8,8 @@ import logging
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.fakeapi.html_check import EntityError, Parsed, parse_html, trim, utf16_len
 from bot.fakeapi.records import ApiError
+from bot.telegram_html import EntityError, Parsed, parse_html, trim, utf16_len
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ import logging
 import re
 from typing import Any
 
-from bot.fakeapi.html_check import utf16_len
 from bot.fakeapi.records import CANONICAL, Fault, Rule, default_description
 from bot.fakeapi.state import MEMBER_STATUSES, ChatId, State, now
+from bot.telegram_html import utf16_len
 
 logger = logging.getLogger(__name__)
 

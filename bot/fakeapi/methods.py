@@ -9,9 +9,9 @@ import mimetypes
 from typing import Any
 
 from bot.fakeapi.checks import CALLBACK_QUERY_TEXT_LIMIT, check_markup, check_text
-from bot.fakeapi.html_check import Parsed
 from bot.fakeapi.records import NOT_MODIFIED, QUERY_INVALID, ApiError
 from bot.fakeapi.state import State, as_int, now
+from bot.telegram_html import Parsed
 
 logger = logging.getLogger(__name__)
 

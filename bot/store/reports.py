@@ -1,5 +1,5 @@
 """The outreach report's queries: counts from the daily roll-up, questions and broadcasts from
-the log. Each returns plain rows; `bot.stats` turns them into figures.
+the log. Each returns plain rows; `bot.reports.stats` turns them into figures.
 
 Pass the connection of `Database.reader()`, so a year's report never queues residents' writes.
 """

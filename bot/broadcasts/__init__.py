@@ -1,0 +1,1 @@
+"""Broadcasts, seasonal campaigns, scheduling and paced delivery from the outbox."""

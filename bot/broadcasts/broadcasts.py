@@ -1,0 +1,209 @@
+"""Broadcasts: what staff send, to whom and when. The `broadcasts` table is the schedule's truth.
+
+Recipients are worked out when sending starts (so a chat that unsubscribed after scheduling gets
+nothing) and written to the outbox, in chunks, before the transaction that starts sending (see
+store/outbox.write_recipients); delivery.py sends from there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.store import Database, audit, events, outbox, utcnow
+from bot.store import broadcasts as store
+from bot.subscriptions.areas import AreaCatalog
+
+logger = logging.getLogger(__name__)
+
+MAX_TEXT = 3500  # room for the escaped text under Telegram's 4,096
+STATUSES = ("scheduled", "sending", "done", "cancelled", "missed")
+
+
+class BroadcastError(ValueError):
+    """A broadcast that cannot be made as asked; the message says why, for staff."""
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    id: int
+    status: str
+    text_vi: str
+    text_en: str | None
+    target_all: bool
+    areas: tuple[str, ...]
+    urgent: bool
+    send_at: datetime
+    campaign: str | None
+    created_by: str
+    notify_chat: int | None
+    progress_msg: int | None
+    created_at: str
+    started_at: str | None
+    finished_at: str | None
+    reason: str | None = None  # why it was not sent as asked (e.g. its areas were removed)
+
+
+@dataclass(frozen=True)
+class Counts:
+    recipients: int
+    sent: int
+    failed: int
+    blocked: int
+    pending: int
+    cancelled: int = 0  # rows not sent because the broadcast was cancelled while sending
+
+
+def _row(r: object) -> Broadcast:
+    g = r.__getitem__  # type: ignore[attr-defined]
+    return Broadcast(
+        id=g("id"), status=g("status"), text_vi=g("text_vi"), text_en=g("text_en"),
+        target_all=bool(g("target_all")), areas=tuple(json.loads(g("areas"))),
+        urgent=bool(g("urgent")), send_at=datetime.fromisoformat(g("send_at")),
+        campaign=g("campaign"), created_by=g("created_by"), notify_chat=g("notify_chat"),
+        progress_msg=g("progress_msg"), created_at=g("created_at"), started_at=g("started_at"),
+        finished_at=g("finished_at"),
+        # A row's `in` looks at values: ask its keys (a database before migration 0008 has none).
+        reason=g("reason") if "reason" in r.keys() else None,  # type: ignore[attr-defined]  # noqa: SIM118
+    )
+
+
+class Broadcasts:
+    def __init__(self, db: Database, areas: AreaCatalog) -> None:
+        self.db = db
+        self.areas = areas
+
+    def expand_targets(self, targets: Iterable[str]) -> tuple[str, ...]:
+        """Area ids and group ids to a sorted set of area ids; unknown ids are an error."""
+        found: set[str] = set()
+        for target in targets:
+            group = next((g for g in self.areas.groups if g.id == target), None)
+            if group is not None:
+                found.update(group.area_ids)
+            elif self.areas.get(target) is not None:
+                found.add(target)
+            else:
+                raise BroadcastError(f"unknown area or group {target!r} (see: sansang areas)")
+        return tuple(sorted(found))
+
+    def known_targets(self, targets: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(the area ids these targets still reach, the ids no longer in the area list)."""
+        known = {g.id for g in self.areas.groups} | {a.id for a in self.areas.areas}
+        wanted = tuple(targets)
+        missing = tuple(sorted({t for t in wanted if t not in known}))
+        return self.expand_targets(t for t in wanted if t in known), missing
+
+    async def create(
+        self, text_vi: str, *, text_en: str | None = None, targets: Iterable[str] | None = None,
+        send_at: datetime | None = None, urgent: bool = False, created_by: str,
+        notify_chat: int | None = None, campaign: str | None = None,
+        occurrence: str | None = None,
+    ) -> Broadcast:
+        """A new scheduled broadcast (send_at None: now). targets None: every subscriber."""
+        text_vi = (text_vi or "").strip()
+        text_en = (text_en or "").strip() or None
+        if not text_vi:
+            raise BroadcastError("the Vietnamese text is empty")
+        for text in (text_vi, text_en or ""):
+            if len(text) > MAX_TEXT:
+                raise BroadcastError(f"a text has {len(text)} characters; at most {MAX_TEXT}")
+        areas = () if targets is None else self.expand_targets(targets)
+        if targets is not None and not areas:
+            raise BroadcastError("no area chosen")
+        when = (send_at or datetime.now(UTC)).astimezone(UTC)
+        now = utcnow()
+        async with self.db.transaction() as conn:
+            new_id = await store.insert(
+                conn, text_vi=text_vi, text_en=text_en, target_all=targets is None, areas=areas,
+                urgent=urgent, send_at=when.isoformat(timespec="seconds"), campaign=campaign,
+                occurrence=occurrence, created_by=created_by, notify_chat=notify_chat,
+                created_at=now,
+            )
+            await audit.record(
+                conn, created_by, "broadcast.create", str(new_id),
+                json.dumps({"areas": list(areas) or "all", "send_at": when.isoformat(),
+                            "urgent": urgent}), at=now,
+            )
+        created = await self.get(new_id)
+        assert created is not None
+        return created
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        r = await store.get(self.db, broadcast_id)
+        return _row(r) if r else None
+
+    async def list(self, statuses: Iterable[str] = STATUSES, limit: int = 200) -> list[Broadcast]:
+        wanted = [s for s in statuses if s in STATUSES]
+        return [_row(r) for r in await store.by_status(self.db, wanted, limit)]
+
+    async def counts(self, broadcast_id: int) -> Counts:
+        c = await store.outbox_counts(self.db, broadcast_id)
+        return Counts(sum(c.values()), c.get("sent", 0), c.get("failed", 0), c.get("blocked", 0),
+                      c.get("pending", 0), c.get("cancelled", 0))
+
+    async def recipients_now(self, broadcast: Broadcast) -> int:
+        """How many chats would get it if it started now (for previews)."""
+        return await self.count_recipients(None if broadcast.target_all else broadcast.areas)
+
+    async def count_recipients(self, areas: tuple[str, ...] | None) -> int:
+        """How many chats a broadcast to these areas (None: all) would reach now."""
+        return await store.count_recipients(self.db, areas)
+
+    async def cancel(self, broadcast_id: int, actor: str, reason: str | None = None) -> Broadcast:
+        """Cancel a scheduled or sending broadcast; its pending outbox rows become 'cancelled'.
+
+        The status is read and changed in one transaction, so a broadcast that finished (or was
+        cancelled) meanwhile is never overwritten: the first to commit wins, the other is told.
+        """
+        now = utcnow()
+        async with self.db.transaction() as conn:
+            status = await store.status_of(conn, broadcast_id)
+            if status is None:
+                raise BroadcastError(f"no broadcast {broadcast_id}")
+            if status not in store.CANCELLABLE or not await store.cancel(
+                conn, broadcast_id, now, reason
+            ):
+                raise BroadcastError(f"broadcast {broadcast_id} is {status}; it cannot be "
+                                     "cancelled")
+            await audit.record(conn, actor, "broadcast.cancel", str(broadcast_id),
+                               status if reason is None else f"{status}: {reason}", at=now)
+        cancelled = await self.get(broadcast_id)
+        assert cancelled is not None
+        return cancelled
+
+    async def start(self, broadcast_id: int, areas: tuple[str, ...] | None = None) -> int:
+        """Write the outbox and mark it sending (in chunks: see outbox.write_recipients);
+        return the recipients.
+
+        `areas`: the areas to send to when they differ from the broadcast's own (some of them
+        were removed from the area list)."""
+        b = await self.get(broadcast_id)
+        if b is None or b.status != "scheduled":
+            return 0
+        targets = None if b.target_all else (b.areas if areas is None else areas)
+        sql, params = store.recipients_query(targets)
+        recipients = await outbox.write_recipients(self.db, broadcast_id, sql, params)
+        if recipients is None:  # someone else started or cancelled it
+            return 0
+        # The targets whole (area ids hold no comma): the report counts it in each of them.
+        await events.log(self.db, "broadcast", detail=f"{broadcast_id}:{recipients}",
+                         area_id=None if targets is None else ",".join(targets))
+        logger.info("broadcast %s started: %d recipients", broadcast_id, recipients)
+        return recipients
+
+    async def due(self, now: datetime) -> list[Broadcast]:
+        rows = await store.due(self.db, now.astimezone(UTC).isoformat(timespec="seconds"))
+        return [_row(r) for r in rows]
+
+    async def mark_missed(self, broadcast_id: int) -> None:
+        await store.mark_missed(self.db, broadcast_id, utcnow())
+
+    async def finish_if_complete(self, broadcast_id: int) -> bool:
+        """Done when nothing is pending; True the one time it becomes done."""
+        return await store.finish(self.db, broadcast_id, utcnow())
+
+    async def set_progress_message(self, broadcast_id: int, message_id: int) -> None:
+        await store.set_progress_message(self.db, broadcast_id, message_id)

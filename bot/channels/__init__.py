@@ -1,0 +1,1 @@
+"""The channels residents and staff reach the bot through."""

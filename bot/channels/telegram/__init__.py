@@ -1,0 +1,1 @@
+"""The Telegram adapter: the application, its handlers, menus and the broadcast sender."""

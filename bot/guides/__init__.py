@@ -1,0 +1,1 @@
+"""Guides and search: the library, questions answered, emergency contacts, content checks."""

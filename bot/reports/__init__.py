@@ -1,0 +1,1 @@
+"""The outreach report: statistics for a period and the files the lead office exports."""

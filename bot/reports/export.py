@@ -1,0 +1,161 @@
+"""`sansang export`: the lead office's outreach report for a period, as files for the city.
+
+CSV (UTF-8 with BOM so Excel shows Vietnamese; one row per area and a TOTAL row) and an Excel
+workbook for people. Aggregates only: nothing in an export can identify a resident.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+from bot.reports.stats import AreaFigures, Report
+
+CSV_COLUMNS = (
+    "area_id", "area_name", "subscribers_active", "households_active", "groups_active",
+    "subscribers_new", "unsubscribed", "blocked", "broadcasts", "messages_sent",
+    "messages_failed", "messages_blocked", "guide_views", "searches", "searches_answered",
+)
+
+
+def _row(f: AreaFigures) -> list[object]:
+    return [f.area_id, f.area_name, f.subscribers_active, f.households_active, f.groups_active,
+            f.subscribers_new, f.unsubscribed, f.blocked, f.broadcasts, f.messages_sent,
+            f.messages_failed, f.messages_blocked, f.guide_views, f.searches, f.answered]
+
+
+def to_csv(report: Report) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for f in report.areas:
+        writer.writerow(_row(f))
+    writer.writerow(_row(report.total))
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def write(report: Report, fmt: str, out: Path) -> Path:
+    """Write the file whole or not at all (through a temporary file beside it)."""
+    if fmt == "csv":
+        data = to_csv(report)
+    elif fmt == "xlsx":
+        data = to_xlsx(report)
+    else:
+        raise NotImplementedError(fmt)
+    if out.is_dir():
+        raise IsADirectoryError(f"{out} is a directory")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    part = out.with_name(out.name + ".part")
+    try:
+        part.write_bytes(data)
+        part.replace(out)
+    finally:
+        part.unlink(missing_ok=True)
+    return out
+
+
+HAZARD_VI = {
+    "storm": "Bão, áp thấp nhiệt đới", "flood": "Mưa lớn, ngập úng",
+    "surge": "Nước dâng, triều cường",
+    "thunderstorm": "Dông, sét, lốc", "heat": "Nắng nóng", "cold": "Rét đậm, rét hại",
+    "landslide": "Sạt lở, xói lở", "general": "An toàn chung, cảnh báo",
+}
+AREA_HEADERS = ("Mã khu", "Khu dân cư", "Đang nhận tin (cuối kỳ)", "Hộ gia đình", "Nhóm",
+                "Đăng ký mới", "Hủy đăng ký", "Chặn bot", "Bản tin", "Tin đã gửi", "Tin lỗi",
+                "Tin bị chặn", "Lượt xem hướng dẫn", "Câu hỏi", "Câu hỏi có trả lời")
+
+
+def to_xlsx(report: Report) -> bytes:
+    """A workbook for people: Vietnamese summary, sheets by area, month, hazard, broadcasts,
+    unanswered questions; dates as dd/mm/yyyy; native charts of monthly reach and views."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True})
+    bold = wb.add_format({"bold": True})
+    title = wb.add_format({"bold": True, "font_size": 14})
+    pct = wb.add_format({"num_format": "0%"})
+    day_format = wb.add_format({"num_format": "dd/mm/yyyy"})
+    time_format = wb.add_format({"num_format": "hh:mm"})
+    month_format = wb.add_format({"num_format": "mm/yyyy", "align": "left"})
+    start, end = report.period.start.strftime("%d/%m/%Y"), report.period.end.strftime("%d/%m/%Y")
+    t = report.total
+
+    ws = wb.add_worksheet("Tổng hợp")
+    ws.set_column(0, 0, 46)
+    ws.set_column(1, 1, 14)
+    ws.write(0, 0, "Phường Lê Chân – Kết quả truyền thông phòng, chống thiên tai", title)
+    ws.write(1, 0, f"Kỳ báo cáo: {start} – {end} (Kế hoạch 202/KH-UBND)")
+    lines = [
+        ("Người, nhóm đang nhận cảnh báo (cuối kỳ)", t.subscribers_active),
+        ("  trong đó hộ gia đình", t.households_active), ("  trong đó nhóm (trường, chợ, cơ quan)",
+                                                        t.groups_active),
+        ("Đăng ký mới trong kỳ", t.subscribers_new), ("Hủy đăng ký", t.unsubscribed),
+        ("Chặn bot", t.blocked), ("Bản tin đã phát", t.broadcasts),
+        ("Tin nhắn đã gửi", t.messages_sent), ("Tin nhắn lỗi", t.messages_failed),
+        ("Tin nhắn bị chặn", t.messages_blocked), ("Lượt xem hướng dẫn", t.guide_views),
+        ("Câu hỏi của người dân", t.searches), ("Câu hỏi có hướng dẫn trả lời", t.answered),
+    ]
+    for i, (label, value) in enumerate(lines, start=3):
+        ws.write(i, 0, label)
+        ws.write_number(i, 1, value)
+    row = 3 + len(lines)
+    ws.write(row, 0, "Tỷ lệ câu hỏi được trả lời")
+    ws.write_number(row, 1, t.answered / t.searches if t.searches else 0, pct)
+    ws.write(row + 2, 0, "Số liệu tổng hợp, không chứa thông tin cá nhân của người dân.")
+
+    ws = wb.add_worksheet("Theo khu")
+    ws.write_row(0, 0, AREA_HEADERS, bold)
+    ws.set_column(1, 1, 24)
+    for i, f in enumerate([*report.areas, t], start=1):
+        ws.write_row(i, 0, _row(f))
+
+    ws = wb.add_worksheet("Theo tháng")
+    ws.write_row(0, 0, ("Tháng", "Tin đã gửi", "Đăng ký mới", "Lượt xem hướng dẫn", "Câu hỏi",
+                        "Bản tin"), bold)
+    months = list(report.by_month.items())
+    for i, (month, f) in enumerate(months, start=1):
+        ws.write_datetime(i, 0, date(int(month[:4]), int(month[5:]), 1), month_format)
+        ws.write_row(i, 1, (f.messages_sent, f.subscribers_new, f.guide_views, f.searches,
+                            f.broadcasts))
+    chart = wb.add_chart({"type": "column"})
+    for col, name in ((1, "Tin đã gửi"), (3, "Lượt xem hướng dẫn")):
+        chart.add_series({"name": name, "categories": ["Theo tháng", 1, 0, len(months), 0],
+                          "values": ["Theo tháng", 1, col, len(months), col]})
+    chart.set_title({"name": "Kết quả truyền thông theo tháng"})
+    ws.insert_chart(1, 7, chart)
+
+    ws = wb.add_worksheet("Theo loại thiên tai")
+    ws.write_row(0, 0, ("Loại thiên tai", "Lượt xem hướng dẫn"), bold)
+    ws.set_column(0, 0, 28)
+    hazards = sorted(report.views_by_hazard.items(), key=lambda kv: -kv[1])
+    for i, (hazard, n) in enumerate(hazards, start=1):
+        ws.write(i, 0, HAZARD_VI.get(hazard, hazard))
+        ws.write_number(i, 1, n)
+    chart = wb.add_chart({"type": "bar"})
+    chart.add_series({"name": "Lượt xem", "categories": ["Theo loại thiên tai", 1, 0,
+                                                         max(1, len(hazards)), 0],
+                      "values": ["Theo loại thiên tai", 1, 1, max(1, len(hazards)), 1]})
+    chart.set_title({"name": "Lượt xem hướng dẫn theo loại thiên tai"})
+    ws.insert_chart(1, 3, chart)
+
+    ws = wb.add_worksheet("Bản tin")
+    ws.write_row(0, 0, ("Ngày", "Giờ", "Mã bản tin", "Số người nhận", "Khu"), bold)
+    ws.set_column(0, 0, 12)
+    for i, b in enumerate(report.broadcasts, start=1):
+        ws.write_datetime(i, 0, b.at.date(), day_format)
+        ws.write_datetime(i, 1, b.at.time(), time_format)
+        ws.write(i, 2, b.broadcast_id)
+        ws.write_number(i, 3, b.recipients)
+        ws.write(i, 4, "tất cả" if b.target == "all" else b.target)
+
+    ws = wb.add_worksheet("Câu hỏi chưa có hướng dẫn")
+    ws.write_row(0, 0, ("Câu hỏi (để viết hướng dẫn mới)", "Số lần"), bold)
+    ws.set_column(0, 0, 70)
+    for i, (text, n) in enumerate(report.unanswered, start=1):
+        ws.write_string(i, 0, text)
+        ws.write_number(i, 1, n)
+    wb.close()
+    return buf.getvalue()

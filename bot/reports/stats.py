@@ -1,0 +1,220 @@
+"""Outreach statistics for a period, per area and in total, from the anonymous outreach log.
+
+Everything is counted from `events`, which never holds a chat id, so the figures stay right after
+a resident's /forget and no export can name anyone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.redact import redact_contacts
+from bot.store import Database
+from bot.store import broadcasts as broadcast_store
+from bot.store import reports as queries
+from bot.subscriptions.areas import AreaCatalog
+
+NO_AREA = ""  # events with no area (a chat that never chose one)
+OLD_TARGET_CUT = 200  # broadcast events before migration 0008 kept this many characters of targets
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date  # inclusive, local
+    end: date  # inclusive, local
+
+    @classmethod
+    def parse(cls, *, from_: str | None = None, to: str | None = None, month: str | None = None,
+              quarter: str | None = None, year: str | None = None) -> Period:
+        """One of: from/to (YYYY-MM-DD), month (YYYY-MM), quarter (YYYY-Qn), year (YYYY)."""
+        if month:
+            m = re.fullmatch(r"(\d{4})-(\d{2})", month)
+            if not m or not 1 <= int(m.group(2)) <= 12:
+                raise ValueError(f"--month {month!r}: use YYYY-MM, e.g. 2026-10")
+            first = date(int(m.group(1)), int(m.group(2)), 1)
+            return cls(first, _month_end(first))
+        if quarter:
+            m = re.fullmatch(r"(\d{4})-Q([1-4])", quarter.upper())
+            if not m:
+                raise ValueError(f"--quarter {quarter!r}: use YYYY-Qn, e.g. 2026-Q3")
+            first = date(int(m.group(1)), 3 * int(m.group(2)) - 2, 1)
+            return cls(first, _month_end(date(first.year, first.month + 2, 1)))
+        if year:
+            if not re.fullmatch(r"\d{4}", year):
+                raise ValueError(f"--year {year!r}: use YYYY, e.g. 2026")
+            return cls(date(int(year), 1, 1), date(int(year), 12, 31))
+        if from_ and to:
+            try:
+                start, end = date.fromisoformat(from_), date.fromisoformat(to)
+            except ValueError:
+                raise ValueError("--from and --to are dates like 2026-10-01") from None
+            if end < start:
+                raise ValueError("--to is before --from")
+            return cls(start, end)
+        raise ValueError("give --from and --to, or --month, --quarter or --year")
+
+    def utc_bounds(self, tz: ZoneInfo) -> tuple[str, str]:
+        start = datetime.combine(self.start, time(0), tzinfo=tz).astimezone(UTC)
+        end = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+        return start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
+
+    def months(self) -> list[str]:
+        out, day = [], self.start.replace(day=1)
+        while day <= self.end:
+            out.append(day.strftime("%Y-%m"))
+            day = _month_end(day) + timedelta(days=1)
+        return out
+
+
+def _month_end(first: date) -> date:
+    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+@dataclass
+class AreaFigures:
+    area_id: str
+    area_name: str
+    households_active: int = 0
+    groups_active: int = 0
+    subscribers_new: int = 0
+    unsubscribed: int = 0
+    blocked: int = 0
+    broadcasts: int = 0
+    messages_sent: int = 0
+    messages_failed: int = 0
+    messages_blocked: int = 0
+    guide_views: int = 0
+    searches: int = 0
+    answered: int = 0
+
+    @property
+    def subscribers_active(self) -> int:
+        return self.households_active + self.groups_active
+
+    def add(self, other: AreaFigures) -> None:
+        for name in self.__dataclass_fields__:
+            if name not in ("area_id", "area_name"):
+                setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class BroadcastLine:
+    """One broadcast of the period, from its event (detail "id:recipients")."""
+
+    at: datetime  # local time, naive (as a spreadsheet shows it)
+    broadcast_id: str
+    recipients: int
+    target: str  # area ids joined by commas, or "all"
+
+
+@dataclass
+class Report:
+    period: Period
+    areas: list[AreaFigures]
+    total: AreaFigures
+    by_month: dict[str, AreaFigures]
+    views_by_hazard: Counter[str]
+    unanswered: list[tuple[str, int]]
+    broadcasts: list[BroadcastLine] = field(default_factory=list)
+
+
+IN_PERIOD = {
+    "subscribe": "subscribers_new", "unsubscribe": "unsubscribed", "blocked": "blocked",
+    "delivery_sent": "messages_sent", "delivery_failed": "messages_failed",
+    "delivery_blocked": "messages_blocked", "guide_view": "guide_views",
+    "question": "searches",
+}
+
+
+def _count(f: AreaFigures, r: Any) -> None:
+    """Add one grouped row (kind, n, answered) of the roll-up to a set of figures."""
+    name = IN_PERIOD[r["kind"]]
+    setattr(f, name, getattr(f, name) + r["n"])
+    if r["kind"] == "question":
+        f.answered += r["answered"]
+
+
+async def report(db: Database, areas: AreaCatalog, period: Period,
+                 top_unanswered: int = 20) -> Report:
+    """The period's figures, counted in the ward's zone (the database's `tz`).
+
+    Counts come from the daily roll-up `event_days` (local days); the unanswered questions and
+    the list of broadcasts from `events` through their partial indexes. Every query runs on a
+    read-only connection of its own (one snapshot), never on the bot's.
+    """
+    async with db.reader() as reader:
+        return await _report(reader, areas, period, top_unanswered)
+
+
+async def _report(db: Database, areas: AreaCatalog, period: Period,
+                  top_unanswered: int) -> Report:
+    tz = db.tz
+    start, end = period.utc_bounds(tz)
+    first_day, last_day = period.start.isoformat(), period.end.isoformat()
+    names = {a.id: a.name_vi for a in areas.areas}
+    per_area: dict[str, AreaFigures] = {a.id: AreaFigures(a.id, a.name_vi) for a in areas.areas}
+
+    def figures(area_id: str | None) -> AreaFigures:
+        key = area_id or NO_AREA
+        if key not in per_area:
+            per_area[key] = AreaFigures(key, names.get(key, key or "(chưa chọn khu)"))
+        return per_area[key]
+
+    # Active at the period's end: every change of "receiving warnings" up to then.
+    for r in await queries.active_at(db, last_day):
+        f = figures(r["area_id"])
+        if r["chat_kind"] == "group":
+            f.groups_active += r["active"]
+        else:
+            f.households_active += r["active"]
+    # The kinds of IN_PERIOD, per area and local month in one pass: each row adds to both.
+    by_month = {m: AreaFigures("", m) for m in period.months()}
+    for r in await queries.counts_by_area_and_month(db, first_day, last_day):
+        _count(figures(r["area_id"]), r)
+        _count(by_month[r["month"]], r)
+    views: Counter[str] = Counter()
+    for r in await queries.views_by_topic(db, first_day, last_day):
+        views[r["topic"]] += r["n"]
+    unanswered: Counter[str] = Counter()
+    for r in await queries.unanswered(db, start, end):
+        # Redacted here too: questions logged before redaction existed leave clean.
+        unanswered[" ".join(redact_contacts(r["detail"]).lower().split())] += r["n"]
+    broadcast_rows: list[BroadcastLine] = []
+    events_of_broadcasts = await queries.broadcast_events(db, start, end)
+    # An event logged before migration 0008 cut its targets at 200 characters: read those whole
+    # from the broadcast itself (today's events hold every target).
+    cut = {int(i) for r in events_of_broadcasts
+           if len(r["area_id"] or "") == OLD_TARGET_CUT
+           and (i := (r["detail"] or "").partition(":")[0]).isdigit()}
+    whole = await broadcast_store.areas_of(db, cut)
+    for r in events_of_broadcasts:
+        targets = r["area_id"].split(",") if r["area_id"] else list(names)
+        broadcast_key = (r["detail"] or "").partition(":")[0]
+        if len(r["area_id"] or "") == OLD_TARGET_CUT and broadcast_key.isdigit():
+            targets = list(whole.get(int(broadcast_key), ()) or targets)
+        for area_id in targets:
+            figures(area_id).broadcasts += 1
+        local = datetime.fromisoformat(r["at"]).astimezone(tz)
+        month = local.strftime("%Y-%m")
+        if month in by_month:
+            by_month[month].broadcasts += 1
+        broadcast_id, _, recipients = (r["detail"] or "").partition(":")
+        broadcast_rows.append(BroadcastLine(
+            local.replace(tzinfo=None), broadcast_id,
+            int(recipients) if recipients.isdigit() else 0,
+            ",".join(targets) if r["area_id"] else "all"))
+    ordered = [per_area[a.id] for a in areas.areas] + [
+        f for k, f in sorted(per_area.items()) if k not in names]
+    total = AreaFigures("TOTAL", "Tổng cộng")
+    for f in ordered:
+        total.add(f)
+    total.broadcasts = len(broadcast_rows)  # a broadcast to several areas counts once in total
+    return Report(period, ordered, total, by_month, views,
+                  unanswered.most_common(top_unanswered), broadcast_rows)
+

@@ -1,0 +1,1 @@
+"""Subscriptions and areas: who gets warnings for which neighbourhood."""
