@@ -443,12 +443,9 @@ class Delivery:
         if not results:
             return
         async with self.db.transaction() as conn:
-            await conn.executemany(
-                "UPDATE outbox SET status = ?, error = ?, sent_at = ?, attempts = attempts + 1 "
-                "WHERE broadcast_id = ? AND chat_id = ? AND status = 'pending'",
-                [(status, error, at, r.broadcast_id, r.chat_id)
-                 for r, status, error, at in results],
-            )
+            await outbox_store.record_results(conn, [
+                (status, error, at, r.broadcast_id, r.chat_id) for r, status, error, at in results
+            ])
             await events.add(conn, self.db.tz, [
                 Event(f"delivery_{status}", area_id=r.area_id, lang=r.lang,
                       chat_kind=chat_store.chat_kind(r.chat_kind), detail=str(r.broadcast_id),

@@ -159,3 +159,17 @@ async def retry_later(db: Database, broadcast_id: int, chat_id: int, attempts: i
         "WHERE broadcast_id = ? AND chat_id = ?",
         (attempts, until, error[:200], broadcast_id, chat_id),
     )
+
+
+async def record_results(
+    conn: aiosqlite.Connection, results: list[tuple[str, str | None, str, int, int]]
+) -> None:
+    """Final outcomes (status, error, at, broadcast_id, chat_id), in the caller's transaction.
+
+    Only a row still pending changes: a row cancelled while its request was in flight stays
+    cancelled."""
+    await conn.executemany(
+        "UPDATE outbox SET status = ?, error = ?, sent_at = ?, attempts = attempts + 1 "
+        "WHERE broadcast_id = ? AND chat_id = ? AND status = 'pending'",
+        results,
+    )
