@@ -38,8 +38,15 @@ async def test_a_hundred_residents_asking_at_once_all_get_an_answer_in_order(
     assert sorted(set(order)) == chats  # every one answered...
     assert len(order) == RESIDENTS  # ...once
     assert api.stats["429"] <= 3  # the limiter keeps under Telegram's limit
-    late = [n for n, chat in enumerate(order) if abs(chats.index(chat) - n) > 20]
-    assert not late, "the oldest questions are answered first"
+    # A reply Telegram refused (429) is resent after its retry_after, a second later by design:
+    # the order is that of the others.
+    refused = {int(c.params["chat_id"]) for c in api.calls[mark:]
+               if c.method == "sendMessage" and c.status == 429}
+    asked = [chat for chat in chats if chat not in refused]
+    kept = [chat for chat in order if chat not in refused]
+    late = [(n, asked.index(chat)) for n, chat in enumerate(kept)
+            if abs(asked.index(chat) - n) > 20]
+    assert not late, f"the oldest questions are answered first; refused: {sorted(refused)}"
 
 
 async def test_replies_and_a_broadcast_share_one_budget_and_replies_go_first(

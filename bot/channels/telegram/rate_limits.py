@@ -31,9 +31,15 @@ class ReplyLimiter(AIORateLimiter):
     slot of the shared budget for every message."""
 
     def __init__(self, budget: Pacer, max_retries: int = MAX_RETRIES) -> None:
-        super().__init__(overall_max_rate=TELEGRAM_BOT_RATE, overall_time_period=1,
-                         group_max_rate=20, group_time_period=60, max_retries=max_retries)
+        # The overall 30 a second is ours, not aiolimiter's: a waiter it wakes that finds the
+        # capacity taken by a newcomer goes to the back of its queue, so a resident could wait a
+        # second longer than one who asked after them. Our pacer serves replies in order.
+        super().__init__(overall_max_rate=0, group_max_rate=20, group_time_period=60,
+                         max_retries=max_retries)
         self.budget = budget
+        # Replies are not paid broadcasts: 30 a second even when the budget allows 1,000.
+        self.replies = budget if budget.configured <= TELEGRAM_BOT_RATE else Pacer(
+            TELEGRAM_BOT_RATE)
 
     async def process_request(
         self, callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
@@ -44,12 +50,14 @@ class ReplyLimiter(AIORateLimiter):
                 or endpoint == "sendChatAction":
             return await super().process_request(callback, args, kwargs, endpoint, data,
                                                  rate_limit_args)
-        budget = self.budget
+        budget, replies = self.budget, self.replies
 
         async def paced(*a: Any, **kw: Any) -> Any:
             # A 429 here is waited out by AIORateLimiter for every reply; it does not pause
             # broadcasts: it is often one chat's own limit (1 a second), and a real flood ban
             # answers the broadcast's own sends with 429 too.
+            if replies is not budget:
+                await replies.slot(first=True)
             await budget.slot(first=True)
             return await callback(*a, **kw)
 
