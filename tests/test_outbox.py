@@ -90,7 +90,7 @@ async def test_a_crash_mid_way_resumes_with_the_recipients_of_the_moment_sending
         rows = await db.fetchall("SELECT chat_id FROM outbox WHERE broadcast_id = ?", (b.id,))
         assert sorted(r[0] for r in rows) == [5, *range(11, 30)]
         assert (await service.get(b.id)).status == "sending"  # type: ignore[union-attr]
-        assert await service.start(b.id) == 0  # started once only
+        assert await service.start(b.id) is None  # started once only
     finally:
         await db.close()
 
@@ -117,4 +117,66 @@ async def test_delivery_memory_does_not_grow_with_the_recipients(
         assert not delivery._flying and not delivery._buffered and not delivery._tally
     finally:
         await tg.shutdown()
+        await db.close()
+
+
+async def test_a_broadcast_ended_while_its_outbox_is_written_leaves_nothing_pending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Missed (the bot was down too long after a crash mid-write) or its campaign paused: the
+    rows written so far are cancelled with it, never pending for ever."""
+    from bot.store import broadcasts as broadcast_store
+    from bot.store import utcnow
+
+    monkeypatch.setattr(outbox, "CHUNK_ROWS", 5)
+    db = await Database.open(tmp_path / "m.sqlite3")
+    try:
+        await subscribed(db, range(1, 24))
+        service = Broadcasts(db, AREAS)
+        for end in ("missed", "paused"):
+            b = await service.create("x", targets=["an-bien"], created_by="cli",
+                                     campaign="storm-season" if end == "paused" else None)
+            sql, params = broadcast_store.recipients_query(("an-bien",))
+            # A first chunk written, as a crash mid-write leaves it.
+            async with db.transaction() as conn:
+                select = f"SELECT ?, chat_id, lang, area_id, kind FROM ({sql}) LIMIT 5"  # noqa: S608
+                insert = "INSERT INTO outbox (broadcast_id, chat_id, lang, area_id, chat_kind) "
+                await conn.execute(insert + select, (b.id, *params))
+            if end == "missed":
+                await service.mark_missed(b.id)
+            else:
+                async with db.transaction() as conn:
+                    await broadcast_store.cancel_scheduled_of_campaign(
+                        conn, "storm-season", utcnow())
+            counts = await service.counts(b.id)
+            assert (counts.pending, counts.cancelled) == (0, 5), end
+    finally:
+        await db.close()
+
+
+async def test_two_reconciles_at_once_start_a_broadcast_once_and_report_nothing_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job and a staff member's "send now" reconcile together: one writes the outbox, the
+    other must not tell staff the broadcast found no recipient."""
+    from bot.broadcasts.scheduling import Scheduler
+
+    monkeypatch.setattr(outbox, "CHUNK_ROWS", 5)
+    db = await Database.open(tmp_path / "r.sqlite3")
+    try:
+        await subscribed(db, range(1, 41))
+        service = Broadcasts(db, AREAS)
+        b = await service.create("x", targets=["an-bien"], created_by="cli")
+        empty: list[int] = []
+
+        async def on_empty(broadcast: object) -> None:
+            empty.append(getattr(broadcast, "id", 0))
+
+        scheduler = Scheduler(service, grace_seconds=3600, wake=lambda: None,
+                              on_empty=on_empty)
+        first, second = await asyncio.gather(scheduler.reconcile(), scheduler.reconcile())
+        assert sorted(first + second) == [b.id]
+        assert empty == []
+        assert (await service.counts(b.id)).recipients == 40
+    finally:
         await db.close()

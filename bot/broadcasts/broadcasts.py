@@ -174,20 +174,21 @@ class Broadcasts:
         assert cancelled is not None
         return cancelled
 
-    async def start(self, broadcast_id: int, areas: tuple[str, ...] | None = None) -> int:
+    async def start(self, broadcast_id: int, areas: tuple[str, ...] | None = None) -> int | None:
         """Write the outbox and mark it sending (in chunks: see outbox.write_recipients);
-        return the recipients.
+        return the recipients, or None when this call did not start it (cancelled meanwhile, or
+        started by another call).
 
         `areas`: the areas to send to when they differ from the broadcast's own (some of them
         were removed from the area list)."""
         b = await self.get(broadcast_id)
         if b is None or b.status != "scheduled":
-            return 0
+            return None
         targets = None if b.target_all else (b.areas if areas is None else areas)
         sql, params = store.recipients_query(targets)
         recipients = await outbox.write_recipients(self.db, broadcast_id, sql, params)
         if recipients is None:  # someone else started or cancelled it
-            return 0
+            return None
         # The targets whole (area ids hold no comma): the report counts it in each of them.
         await events.log(self.db, "broadcast", detail=f"{broadcast_id}:{recipients}",
                          area_id=None if targets is None else ",".join(targets))

@@ -7,6 +7,7 @@ handled on its own: one that fails is logged and told to staff once, and the oth
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -34,9 +35,17 @@ class Scheduler:
         self.on_empty = on_empty
         self.planner = planner
         self.notices = notices
+        self._lock = asyncio.Lock()
 
     async def reconcile(self, now: datetime | None = None) -> list[int]:
-        """Start what is due; mark missed what is too late. Returns the ids started."""
+        """Start what is due; mark missed what is too late. Returns the ids started.
+
+        One at a time: the job and a staff member's "send now" would otherwise both write the
+        same outbox, and the one that lost would report it empty."""
+        async with self._lock:
+            return await self._reconcile(now)
+
+    async def _reconcile(self, now: datetime | None) -> list[int]:
         now = (now or datetime.now(UTC)).astimezone(UTC)
         if self.planner is not None:
             try:
@@ -81,6 +90,8 @@ class Scheduler:
                 await self._tell(Notice(f"broadcast:{b.id}:dropped", "broadcast_areas_dropped",
                                         params))
         recipients = await self.broadcasts.start(b.id, areas)
+        if recipients is None:  # cancelled meanwhile: nothing to start, nothing to report
+            return False
         if recipients == 0:
             await self._report(self.on_empty, b)
         return True

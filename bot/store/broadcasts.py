@@ -103,9 +103,19 @@ async def cancel(
     return True
 
 
+# A scheduled broadcast may hold part of its outbox (written in chunks before it starts, or
+# left by a crash mid-way): whatever ends it cancels those rows too, or they stay pending.
+CANCEL_UNSENT_OF = (
+    "UPDATE outbox SET status = 'cancelled' WHERE status = 'pending' AND broadcast_id IN "
+    "(SELECT id FROM broadcasts WHERE {})"
+)
+
+
 async def cancel_scheduled_of_campaign(conn: aiosqlite.Connection, campaign: str,
                                        now: str) -> None:
     """A campaign paused or removed: what it planned and has not started is cancelled."""
+    await conn.execute(
+        CANCEL_UNSENT_OF.format("campaign = ? AND status = 'scheduled'"), (campaign,))
     await conn.execute(
         "UPDATE broadcasts SET status = 'cancelled', finished_at = ? "
         "WHERE campaign = ? AND status = 'scheduled'", (now, campaign),
@@ -113,11 +123,14 @@ async def cancel_scheduled_of_campaign(conn: aiosqlite.Connection, campaign: str
 
 
 async def mark_missed(db: Database, broadcast_id: int, now: str) -> None:
-    await db.execute(
-        "UPDATE broadcasts SET status = 'missed', finished_at = ? "
-        "WHERE id = ? AND status = 'scheduled'",
-        (now, broadcast_id),
-    )
+    async with db.transaction() as conn:
+        await conn.execute(
+            CANCEL_UNSENT_OF.format("id = ? AND status = 'scheduled'"), (broadcast_id,))
+        await conn.execute(
+            "UPDATE broadcasts SET status = 'missed', finished_at = ? "
+            "WHERE id = ? AND status = 'scheduled'",
+            (now, broadcast_id),
+        )
 
 
 async def finish(db: Database, broadcast_id: int, now: str) -> bool:
