@@ -43,6 +43,7 @@ ARRIVAL_MARGIN = 1.06
 TELEGRAM_BOT_RATE = 30  # what Telegram allows a bot over all chats, paid broadcasts aside
 FLUSH_ROWS = 200  # results written per transaction
 FLUSH_SECONDS = 0.25
+SENDING_RECHECK = 0.25  # seconds between two reads of which broadcasts are still sending
 
 
 def in_flight_for(rate: float) -> int:
@@ -244,6 +245,9 @@ class Delivery:
         self._flushed_at = time.monotonic()
         self._tally: dict[int, Counts] = {}  # progress: counted once, then kept up to date
         self._flusher: asyncio.Task[None] | None = None
+        self._stop: asyncio.Event | None = None
+        self._sending: set[int] = set()  # broadcasts still 'sending', re-read now and then
+        self._sending_read_at = -math.inf
 
     def wake(self) -> None:
         """A broadcast started: look at the outbox now."""
@@ -251,6 +255,7 @@ class Delivery:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until `stop` is set; what is in flight then is left pending (resent later)."""
+        self._stop = stop
         while not stop.is_set():
             try:
                 worked = await self.step()
@@ -283,6 +288,14 @@ class Delivery:
             if self.budget is not None:
                 await self.budget.slot()  # replies waiting go first
             await self.limit.acquire()
+            # A batch lasts up to BATCH / rate seconds (20 s at 25 a second): a broadcast
+            # cancelled meanwhile, or a stop, takes effect within SENDING_RECHECK, not after it.
+            if (self._stop is not None and self._stop.is_set()) or \
+                    row.broadcast_id not in await self._still_sending():
+                self.limit.release()
+                if self._stop is not None and self._stop.is_set():
+                    break
+                continue
             self._flying.add((row.broadcast_id, row.chat_id))
             self._note_send(row)
             task = asyncio.create_task(self._send(row))
@@ -310,8 +323,15 @@ class Delivery:
         """Counted from the outbox once, then from the answers: counting a million rows every
         few seconds held the bot's one connection (a resident's reply waited 1.4 s)."""
         if broadcast_id not in self._tally:
+            await self._flushed()  # answers not yet written would count as still pending
             self._tally[broadcast_id] = await self.broadcasts.counts(broadcast_id)
         return self._tally[broadcast_id]
+
+    async def _still_sending(self) -> set[int]:
+        if time.monotonic() - self._sending_read_at >= SENDING_RECHECK:
+            self._sending = set(await outbox_store.sending_broadcasts(self.db))
+            self._sending_read_at = time.monotonic()
+        return self._sending
 
     def _flush_soon(self) -> None:
         """Write results in the background: a slow disk never holds the next sends back (a
@@ -442,6 +462,21 @@ class Delivery:
         self._flushed_at = time.monotonic()
         if not results:
             return
+        try:
+            await self._write_results(results)
+        except Exception:
+            # The database is locked past its timeout, or the disk is full: keep the answers
+            # and write them with the next flush, rather than leave their rows pending and
+            # excluded for the rest of this process's life.
+            logger.exception("could not write %d delivery results; will try again", len(results))
+            self._results[:0] = results
+            return
+        for r, *_rest in results:
+            key = (r.broadcast_id, r.chat_id)
+            self._buffered.discard(key)
+            self._flying.discard(key)
+
+    async def _write_results(self, results: list[tuple[_Row, str, str | None, str]]) -> None:
         async with self.db.transaction() as conn:
             await outbox_store.record_results(conn, [
                 (status, error, at, r.broadcast_id, r.chat_id) for r, status, error, at in results
@@ -455,10 +490,6 @@ class Delivery:
             for r, status, _e, at in results:
                 if status == "blocked":
                     await chat_store.set_blocked(conn, self.db.tz, r.chat_id, True, at)
-        for r, *_rest in results:
-            key = (r.broadcast_id, r.chat_id)
-            self._buffered.discard(key)
-            self._flying.discard(key)
 
     async def _migrate(self, row: _Row, new_id: int) -> None:
         await chat_store.move(self.db, row.chat_id, new_id, "supergroup")
