@@ -66,6 +66,25 @@ async def test_an_abandoned_wizard_is_dropped_after_15_minutes_and_text_is_a_que
     assert answer.params["text"] == "Nút này không còn dùng được."
 
 
+async def test_a_timeout_whose_notice_fails_still_ends_the_wizard(
+    staff: Person, bot: Application, api: FakeBotAPI  # type: ignore[type-arg]
+) -> None:
+    """Before: the timeout's notice failing (here a 400) left the conversation waiting with no
+    draft; the staff member's next question became a broadcast text, and its preview and
+    confirm read the empty draft as "everyone"."""
+    svc = bot.bot_data["services"]
+    await _wizard_waiting_for_text(staff)
+    job = await _timeout_job(bot)
+    api.fail_next("sendMessage", status=400, description="Bad Request: chat not found",
+                  chat_id=staff.chat)
+    await job.run(bot)
+    await _is_a_question(staff)
+    for data in (callbacks.bc("noen"), callbacks.bc("now"), callbacks.bc("normal"),
+                 callbacks.bc("ok")):
+        await staff.press_data(data)
+    assert [b for b in await svc.broadcasts.list() if b.created_by == str(STAFF_ID)] == []
+
+
 async def test_cancel_leaves_the_wizard(
     staff: Person, bot: Application, api: FakeBotAPI  # type: ignore[type-arg]
 ) -> None:

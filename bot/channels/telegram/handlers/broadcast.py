@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
+import logging
 import re
 import warnings
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,8 @@ from bot.guides.library import HAZARDS
 from bot.i18n import date_time, day, gettext, number, weekday_names, zone
 from bot.roles import Role
 from bot.store.chats import ChatRow
+
+logger = logging.getLogger(__name__)
 
 DRAFT = "broadcast_wizard"
 WIZARD_TIMEOUT = 15 * 60  # seconds without an answer before the draft is dropped
@@ -285,11 +288,23 @@ async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    row = await chat_row(update, context)
-    _ = gettext(row.lang)
-    await context.bot.send_message(chat.id, _(
-        "Your broadcast draft was dropped: no answer for {minutes} minutes. Nothing was sent. "
-        "Start again with /broadcast.").format(minutes=number(WIZARD_TIMEOUT // 60, row.lang)))
+    try:
+        row = await chat_row(update, context)
+        _ = gettext(row.lang)
+        await context.bot.send_message(chat.id, _(
+            "Your broadcast draft was dropped: no answer for {minutes} minutes. Nothing was "
+            "sent. Start again with /broadcast.").format(
+                minutes=number(WIZARD_TIMEOUT // 60, row.lang)))
+    except Exception:
+        # PTB ends the conversation only when this returns: a failed notice must not leave the
+        # wizard waiting, with no draft, for the staff member's next words.
+        logger.warning("could not tell a staff chat its draft was dropped", exc_info=True)
+
+
+def _audience_lost(draft: dict[str, Any]) -> bool:
+    """A draft that names neither everyone nor an area is stale (a dropped draft's steps
+    answered later): it is never read as "everyone"."""
+    return not draft.get("all") and not draft.get("targets")
 
 
 async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -371,6 +386,10 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
     svc = services(context)
     _ = gettext(lang)
     draft = _draft(context)
+    if _audience_lost(draft) or not draft.get("text_vi"):
+        _drop(context)
+        await show(update, _("This button is no longer valid."))
+        return END
     targets = None if draft.get("all") else draft.get("targets")
     try:
         areas = None if targets is None else svc.broadcasts.expand_targets(targets)
@@ -420,7 +439,7 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
     _ = gettext(lang)
     draft = context.user_data.pop(DRAFT, None) or {}  # type: ignore[union-attr]
     user = update.effective_user
-    if not draft.get("text_vi") or user is None:
+    if not draft.get("text_vi") or user is None or _audience_lost(draft):
         await show(update, _("This button is no longer valid."))
         return
     if draft.get("weekly"):
