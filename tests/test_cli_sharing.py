@@ -377,3 +377,23 @@ async def test_results_that_could_not_be_written_are_written_later_not_lost(
         assert (await service.get(b.id)).status == "done"
     finally:
         await db.close()
+
+
+def _file_bytes(path: Path) -> tuple[bytes, bytes]:
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes(), wal.read_bytes() if wal.exists() else b""
+
+
+async def test_reading_commands_write_nothing_at_all(tmp_path: Path) -> None:
+    """Not even SQLite's statistics at close (PRAGMA optimize wrote sqlite_stat1): a read never
+    waits for the bot's write lock, and works on a copy someone only reads."""
+    path = tmp_path / "r.sqlite3"
+    env = {"SANSANG_DB": str(path)}
+    assert sansang("db", "migrate", env=env).returncode == 0
+    assert sansang("broadcast", "create", "--all", "--text", "Tin", env=env).returncode == 0
+    before = _file_bytes(path)
+    for read in (("staff", "list"), ("broadcast", "list"), ("broadcast", "show", "1"),
+                 ("campaign", "list")):
+        result = sansang(*read, env=env)
+        assert result.returncode == 0, (read, result.stderr)
+    assert _file_bytes(path) == before

@@ -71,7 +71,7 @@ async def _read(config: Config, args: argparse.Namespace) -> int:
         print(f"sansang: there is no database at {config.db_path} (SANSANG_DB); create it with: "
               "sansang db migrate", file=sys.stderr)
         return 2
-    db = await Database.open(config.db_path, tz=config.tz, migrate=False)
+    db = await Database.open(config.db_path, tz=config.tz, migrate=False, read_only=True)
     try:
         try:
             return await _run(config, db, args)

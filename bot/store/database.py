@@ -37,39 +37,50 @@ def utcnow() -> str:
 class Database:
     """An open SQLite database file."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path, tz: ZoneInfo = WARD_ZONE) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path, tz: ZoneInfo = WARD_ZONE,
+                 read_only: bool = False) -> None:
         self.conn = conn
         self.path = path
         self.tz = tz
+        self.read_only = read_only
         self._write_lock = asyncio.Lock()
 
     @classmethod
     async def open(
-        cls, path: Path | str, *, tz: ZoneInfo = WARD_ZONE, migrate: bool = True
+        cls, path: Path | str, *, tz: ZoneInfo = WARD_ZONE, migrate: bool = True,
+        read_only: bool = False,
     ) -> Database:
         """Open (and by default migrate) the file.
 
         `tz` is the ward's zone (SANSANG_TIMEZONE), in which new events get their local day.
         Opening never recounts the days already stored: that is `sansang db recount`.
+        `read_only`: the CLI's reading commands; SQLite refuses any write, and nothing is
+        written at close either.
         """
         path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        if read_only:
+            conn = await aiosqlite.connect(path.resolve().as_uri() + "?mode=ro", uri=True,
+                                           isolation_level=None)
+        else:
+            if str(path) != ":memory:":
+                path.parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(str(path), isolation_level=None)
         conn.row_factory = aiosqlite.Row
         await conn.execute("PRAGMA busy_timeout = 10000")
-        await conn.execute("PRAGMA journal_mode = WAL")
+        if not read_only:
+            await conn.execute("PRAGMA journal_mode = WAL")
         await conn.execute("PRAGMA foreign_keys = ON")
         await conn.execute("PRAGMA synchronous = NORMAL")
-        db = cls(conn, path, tz)
-        if migrate:
+        db = cls(conn, path, tz, read_only=read_only)
+        if migrate and not read_only:
             await db.migrate()
         return db
 
     async def close(self) -> None:
-        # SQLite's advice: refresh the planner's statistics when a connection closes.
         try:
-            await self.conn.execute("PRAGMA optimize")
+            if not self.read_only:
+                # SQLite's advice: refresh the planner's statistics when a connection closes.
+                await self.conn.execute("PRAGMA optimize")
         finally:
             await self.conn.close()
 
