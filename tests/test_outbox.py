@@ -180,3 +180,29 @@ async def test_two_reconciles_at_once_start_a_broadcast_once_and_report_nothing_
         assert (await service.counts(b.id)).recipients == 40
     finally:
         await db.close()
+
+
+async def test_a_broadcast_starts_together_with_its_outreach_event_or_not_at_all(
+    tmp_path: Path,
+) -> None:
+    """The status 'sending' and the 'broadcast' event are one transaction: when the event cannot
+    be written, the broadcast is not started (before, it was sent and the report never knew)."""
+    import sqlite3
+
+    db = await Database.open(tmp_path / "e.sqlite3")
+    try:
+        await subscribed(db, range(1, 4))
+        service = Broadcasts(db, AREAS)
+        b = await service.create("x", targets=["an-bien"], created_by="cli")
+        await db.conn.execute(
+            "CREATE TEMP TRIGGER no_broadcast_event BEFORE INSERT ON main.events "
+            "WHEN NEW.kind = 'broadcast' BEGIN SELECT RAISE(ABORT, 'refused'); END")
+        with pytest.raises(sqlite3.IntegrityError):
+            await service.start(b.id)
+        assert (await service.get(b.id)).status == "scheduled"
+        await db.conn.execute("DROP TRIGGER no_broadcast_event")
+        assert await service.start(b.id) == 3
+        rows = await db.fetchall("SELECT detail, area_id FROM events WHERE kind = 'broadcast'")
+        assert [(r["detail"], r["area_id"]) for r in rows] == [(f"{b.id}:3", "an-bien")]
+    finally:
+        await db.close()

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.store import Database, audit, events, outbox, utcnow
+from bot.store import Database, audit, outbox, utcnow
 from bot.store import broadcasts as store
 from bot.subscriptions.areas import AreaCatalog
 
@@ -186,12 +186,12 @@ class Broadcasts:
             return None
         targets = None if b.target_all else (b.areas if areas is None else areas)
         sql, params = store.recipients_query(targets)
-        recipients = await outbox.write_recipients(self.db, broadcast_id, sql, params)
+        # The targets whole (area ids hold no comma): the report counts it in each of them.
+        recipients = await outbox.write_recipients(
+            self.db, broadcast_id, sql, params,
+            targets=None if targets is None else ",".join(targets))
         if recipients is None:  # someone else started or cancelled it
             return None
-        # The targets whole (area ids hold no comma): the report counts it in each of them.
-        await events.log(self.db, "broadcast", detail=f"{broadcast_id}:{recipients}",
-                         area_id=None if targets is None else ",".join(targets))
         logger.info("broadcast %s started: %d recipients", broadcast_id, recipients)
         return recipients
 

@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 
 import aiosqlite
 
+from bot.store import events
 from bot.store.database import Database, utcnow
+from bot.store.events import Event
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ class Row:
 
 async def write_recipients(
     db: Database, broadcast_id: int, recipients_sql: str, params: tuple[object, ...],
-    *, chunk: int | None = None,
+    *, chunk: int | None = None, targets: str | None = None,
 ) -> int | None:
     """Write a scheduled broadcast's recipients, then mark it 'sending'; the count, or None when
     it is no longer 'scheduled' (cancelled, or started by someone else).
@@ -48,6 +50,9 @@ async def write_recipients(
     the recipients are still those of the moment sending starts, written in the transaction that
     starts it. A crash mid-way leaves it 'scheduled' with part of its outbox: the next start goes
     on from the last chat written (started_at marks when writing began).
+
+    The outreach event of the start ("broadcast", its recipients, `targets`: the area ids joined
+    by commas, None for everyone) is written in that same last transaction.
     """
     chunk = chunk or CHUNK_ROWS
     first = True
@@ -88,11 +93,14 @@ async def write_recipients(
                 "SELECT COUNT(*) FROM outbox WHERE broadcast_id = ?", (broadcast_id,)
             ) as cur:
                 count_row = await cur.fetchone()
+            recipients = int(count_row[0]) if count_row else 0
             await conn.execute(
                 "UPDATE broadcasts SET status = 'sending', started_at = ? WHERE id = ?",
                 (utcnow(), broadcast_id),
             )
-            return int(count_row[0]) if count_row else 0
+            await events.add(conn, db.tz, [Event("broadcast", area_id=targets,
+                                                 detail=f"{broadcast_id}:{recipients}")])
+            return recipients
 
 
 async def _recheck_changed(conn: aiosqlite.Connection, broadcast_id: int, recipients_sql: str,
