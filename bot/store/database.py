@@ -216,6 +216,11 @@ class Database:
         from bot.redact import redact_contacts  # a pure function: no layer above is reached
 
         async with self.transaction() as conn:
+            async with conn.execute(  # again inside: another process may have done it meanwhile
+                "SELECT 1 FROM settings WHERE key = 'questions_redacted'"
+            ) as cur:
+                if await cur.fetchone() is not None:
+                    return
             async with conn.execute(
                 "SELECT id, detail FROM events "
                 "WHERE kind = 'question' AND guide_id IS NULL AND detail IS NOT NULL"
