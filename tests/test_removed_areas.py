@@ -231,3 +231,32 @@ async def test_a_broken_file_never_hides_the_others_nor_deletes_on_a_guess(
     async with bot_with(api, tmp_path, folder) as bot:
         assert [c.key for c in await bot.bot_data["services"].campaigns.all()] == ["good"]
     assert told(api, LEAD_ID, "broken.toml") == 1
+
+
+async def test_a_staff_notice_telegram_makes_wait_never_holds_the_next_broadcast_back(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    """Staff are told on the side: the lead's chat answering 429 (waited out, then resent)
+    does not keep the scheduler from starting the next due broadcast meanwhile."""
+    db = await Database.open(tmp_path / "db.sqlite3")
+    await subscribe(db, api, 7301, "an-bien")
+    api.add_chat(LEAD_ID, "private")
+    api.add_chat(STAFF_ID, "private")
+    then = AreaCatalog((*AREAS.areas, Area("Tổ 99", "Block 99", GONE)), AREAS.groups, True)
+    made_then = Broadcasts(db, then)
+    lost = await made_then.create("Không còn khu", targets=[GONE], created_by="cli",
+                                  urgent=True)  # first in line: its notice is told first
+    after = await made_then.create("Tin tiếp theo", targets=["an-bien"], created_by="cli")
+    await db.close()
+    api.fail_next("sendMessage", status=429, retry_after=3, chat_id=LEAD_ID)
+
+    async with bot_with(api, tmp_path, data_dir("broadcasts")) as bot:
+        svc = bot.bot_data["services"]
+        await finished(svc.broadcasts, after.id)
+        await api.wait_message(LEAD_ID, since=0, contains=f"#{lost.id}")
+        sent = [(int(c.params["chat_id"]), c.params["text"]) for c in api.calls
+                if c.method == "sendMessage" and c.status == 200]
+        resident = sent.index((7301, "Tin tiếp theo"))
+        notice = next(i for i, (chat, text) in enumerate(sent)
+                      if chat == LEAD_ID and f"#{lost.id}" in text)
+        assert resident < notice  # the broadcast went out while the notice waited

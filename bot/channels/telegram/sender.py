@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
@@ -57,6 +59,21 @@ class TelegramReporter:
 
     def __init__(self, app: Application) -> None:  # type: ignore[type-arg]
         self.app = app
+        self._telling: set[asyncio.Task[None]] = set()
+
+    def _in_background(self, telling: Coroutine[Any, Any, None]) -> None:
+        """Staff are told on the side: a staff chat Telegram makes wait (a 429 waited out by the
+        reply limiter) never holds the scheduler's next broadcast back."""
+        task = asyncio.create_task(telling)
+        self._telling.add(task)
+        task.add_done_callback(self._telling.discard)
+
+    async def settle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """At stop: what is being told gets a moment to go out, then is dropped."""
+        if self._telling:
+            await asyncio.wait(set(self._telling), timeout=timeout)
+        for task in list(self._telling):
+            task.cancel()
 
     def _svc(self) -> Services:
         return self.app.bot_data["services"]  # type: ignore[no-any-return]
@@ -103,14 +120,17 @@ class TelegramReporter:
         await self._svc().broadcasts.set_progress_message(broadcast.id, message.message_id)
 
     async def missed(self, broadcast: Broadcast) -> None:
-        await self._tell_staff(broadcast, missed=True)
+        self._in_background(self._tell_staff(broadcast, missed=True))
 
     async def empty(self, broadcast: Broadcast) -> None:
-        await self._tell_staff(broadcast, missed=False)
+        self._in_background(self._tell_staff(broadcast, missed=False))
 
     async def notify(self, notice: Notice) -> None:
         """A problem (a campaign naming a removed area, …) told to every staff and lead chat,
         each in its language; one chat failing never stops the others."""
+        self._in_background(self._notify(notice))
+
+    async def _notify(self, notice: Notice) -> None:
         for chat in sorted({r.user_id for r in await self._svc().roles.list()}):
             try:
                 text = notice.text(await self._lang(chat))
@@ -163,7 +183,7 @@ async def start(app: Application) -> None:  # type: ignore[type-arg]
                           planner=svc.campaigns.plan, notices=svc.notices)
     stop = asyncio.Event()
     app.bot_data.update(delivery=delivery, scheduler=scheduler, delivery_bot=delivery_bot,
-                        delivery_stop=stop)
+                        delivery_stop=stop, reporter=reporter)
     await scheduler.reconcile()
     app.bot_data["delivery_task"] = asyncio.create_task(delivery.run(stop), name="delivery")
     if app.job_queue is not None:
@@ -189,6 +209,9 @@ async def stop(app: Application) -> None:  # type: ignore[type-arg]
             await asyncio.wait_for(task, timeout=5)
         except (TimeoutError, asyncio.CancelledError):
             task.cancel()
+    reporter: TelegramReporter | None = app.bot_data.get("reporter")
+    if reporter is not None:
+        await reporter.settle()
     bot: Bot | None = app.bot_data.get("delivery_bot")
     if bot is not None:
         await bot.shutdown()
