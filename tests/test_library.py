@@ -42,7 +42,7 @@ def write(root: Path, gid: str, lang: str, related: str = "[]", **replace: str) 
 
 
 def copy_ward_data(root: Path) -> None:
-    for name in ("areas.toml", "contacts.toml"):
+    for name in ("areas.toml", "contacts.toml", "dangerous_phrases.toml"):
         (root / name).write_text((data_dir("content") / name).read_text(encoding="utf-8"),
                                  encoding="utf-8")
 

@@ -1,24 +1,102 @@
 """`sansang content check`: every guide, the areas and the contacts, checked as the bot reads them.
 
 A guide must parse, pair with its other language, link to guides that exist, cite its source on
-its last line, stay short, and render to HTML that Telegram accepts.
+its last line, stay short, render to HTML that Telegram accepts, and give none of the dangerous
+instructions listed in content/dangerous_phrases.toml.
 """
 
 from __future__ import annotations
 
+import re
+import tomllib
+import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.broadcasts import campaigns
 from bot.errors import ContentError
 from bot.guides.emergency import WardContacts
-from bot.guides.library import HAZARDS, Library, Problem
+from bot.guides.library import HAZARDS, Guide, Library, Problem
 from bot.guides.render import TELEGRAM_LIMIT, guide_text, split_message
+from bot.guides.search import normalise
 from bot.subscriptions.areas import AreaCatalog
 from bot.telegram_html import EntityError, utf16_len, visible_text
 
 SOURCE_PREFIX = {"vi": "Nguồn:", "en": "Source:"}
 MIN_GUIDES = 40
+PHRASES_FILE = "dangerous_phrases.toml"
+# A dangerous phrase does not count when one of these stands inside it or shortly before it in
+# the same clause: "không lội qua dòng nước chảy xiết" is the advice we want.
+NEGATION = {
+    "vi": re.compile(r"\b(?:không(?! khí)|đừng|chớ|cấm|tránh|chẳng)\b"),
+    "en": re.compile(r"\b(?:never|not|no|don't|dont|cannot|can't|avoid)\b"),
+}
+NEGATION_WORDS = 6
+SENTENCE_END = re.compile(r"[.!?;]")
+CLAUSE_END = re.compile(r"[,:;]")
+
+
+@dataclass(frozen=True)
+class DangerousPhrase:
+    lang: str
+    pattern: re.Pattern[str]
+    reason: str
+
+
+def load_dangerous_phrases(path: Path) -> list[DangerousPhrase]:
+    """The list of dangerous instructions; ContentError naming the file if it is malformed."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ContentError(f"{path}: cannot read the dangerous-phrase list: {exc}") from exc
+    entries = data.get("phrase")
+    if not isinstance(entries, list) or not entries:
+        raise ContentError(f"{path}: needs [[phrase]] entries with lang, pattern and reason")
+    phrases = []
+    for i, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise ContentError(f"{path}: phrase #{i} must be a [[phrase]] table")
+        lang, pattern, reason = (entry.get(k) for k in ("lang", "pattern", "reason"))
+        if lang not in ("vi", "en") or not isinstance(pattern, str) or not pattern.strip() \
+                or not isinstance(reason, str) or not reason.strip():
+            raise ContentError(f"{path}: phrase #{i} needs lang (\"vi\" or \"en\"), a pattern "
+                               "and a reason")
+        try:
+            compiled = re.compile(unicodedata.normalize("NFC", pattern), re.IGNORECASE)
+        except re.error as exc:
+            raise ContentError(f"{path}: phrase #{i}: the pattern is not a valid regular "
+                               f"expression: {exc}") from exc
+        phrases.append(DangerousPhrase(lang, compiled, reason.strip()))
+    return phrases
+
+
+def _negated(lang: str, before: str, matched: str) -> bool:
+    """A negation inside the match, or among the six words before it in the same clause."""
+    clause = CLAUSE_END.split(before)[-1]
+    window = " ".join(clause.split()[-NEGATION_WORDS:])
+    return NEGATION[lang].search(f"{window} {matched}") is not None
+
+
+def dangerous_lines(guide: Guide, phrases: list[DangerousPhrase]) -> list[Problem]:
+    """A problem for each dangerous phrase the guide's title or text contains, unless negated."""
+    ours = [p for p in phrases if p.lang == guide.lang]
+    front = guide.path.read_text(encoding="utf-8").splitlines()[: guide.body_line]
+    title_line = next((i for i, line in enumerate(front, 1) if line.startswith("title")), 1)
+    lines = [(title_line, guide.title)] + [
+        (guide.body_line + i, line) for i, line in enumerate(guide.body.splitlines())]
+    problems = []
+    for number, line in lines:
+        text = re.sub(r"[*_`]", "", normalise(line)).replace("\u2019", "'")
+        for sentence in SENTENCE_END.split(text):
+            for phrase in ours:
+                for m in phrase.pattern.finditer(sentence):
+                    if not _negated(guide.lang, sentence[: m.start()], m.group()):
+                        problems.append(Problem(guide.path, number, (
+                            f"guide {guide.id!r} ({guide.lang}) gives a dangerous instruction "
+                            f"\"{m.group()}\": {phrase.reason} Reword it (the list is in "
+                            f"{PHRASES_FILE})")))
+    return problems
 
 
 def check(content: Path, campaigns_dir: Path | None = None,
@@ -27,6 +105,11 @@ def check(content: Path, campaigns_dir: Path | None = None,
     staff's weekly broadcasts stored in the database, when one is there)."""
     library = Library.load(content)
     problems = list(library.problems)
+    try:
+        phrases = load_dangerous_phrases(content / PHRASES_FILE)
+    except ContentError as exc:
+        phrases = []
+        problems.append(Problem(content / PHRASES_FILE, 1, str(exc)))
     for (_gid, lang), guide in sorted(library.guides.items()):
         last = guide.body.strip().splitlines()[-1].lstrip("*_ ")
         if not last.startswith(SOURCE_PREFIX[lang]):
@@ -43,6 +126,7 @@ def check(content: Path, campaigns_dir: Path | None = None,
             if utf16_len(shown) > TELEGRAM_LIMIT or not shown.strip():
                 problems.append(Problem(guide.path, guide.body_line, "a rendered part is empty "
                                                                      "or too long"))
+        problems += dangerous_lines(guide, phrases)
     for name, loader in (("areas.toml", AreaCatalog.load), ("contacts.toml", WardContacts.load)):
         try:
             loader(content / name)
