@@ -19,12 +19,6 @@ SAFE_VI = "9. Tuyệt đối không lội qua dòng nước chảy xiết."
 SAFE_EN = "9. Never cross fast water, even with a life jacket."
 MOVING_WATER = "15 cm of moving water can knock an adult down"
 
-# TODO(merge): these five guides carry dangerous lines on this branch (issue 11, section 1) and
-# are being rewritten on another branch. After merging, delete this list and check every guide.
-BEING_FIXED = {"flood-during", "surge-during", "electrical-safety", "thunder-during",
-               "flood-illness"}
-
-
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
     folder = tmp_path / "content"
@@ -62,16 +56,14 @@ def test_a_guide_advising_to_cross_moving_water_fails_with_guide_line_and_reason
     assert '"lội qua dòng nước"' in vi and MOVING_WATER in vi and "facts 8.1" in vi
     assert en.startswith(f"{en_path}:{en_line}: guide 'evacuation' (en)"), en
     assert '"cross fast water"' in en and MOVING_WATER in en
-    assert not _outside_being_fixed(out, ignore=(vi, en)), out  # TODO(merge): no other problem
+    assert not _problems(out, ignore=(vi, en)), out  # no other problem
 
 
 def test_the_same_advice_negated_passes(content: Path, tmp_path: Path) -> None:
     add_step(content, "vi", SAFE_VI)
     add_step(content, "en", SAFE_EN)
     code, out = content_check(content, tmp_path)
-    # TODO(merge): the five guides being fixed on another branch may still trip the check
-    # here; once both branches are merged this must be exactly `code == 0`.
-    assert code == 0 or not _outside_being_fixed(out), out
+    assert code == 0, out
     assert "evacuation" not in out
 
 
@@ -109,18 +101,16 @@ def test_a_malformed_phrase_list_is_a_problem_naming_the_file(
     assert code == 1 and f"{PHRASES_FILE}:1:" in out and "cannot read" in out
 
 
-def _outside_being_fixed(out: str, ignore: tuple[str, ...] = ()) -> list[str]:
-    """Problem lines of the check's output about anything but the guides in BEING_FIXED."""
+def _problems(out: str, ignore: tuple[str, ...] = ()) -> list[str]:
+    """Problem lines of the check's output, but those in `ignore`."""
     lines = [line for line in out.splitlines()
              if ".md:" in line or ".toml:" in line or "guides;" in line]
-    return [line for line in lines if line not in ignore
-            and not any(f"/{gid}.md:" in line for gid in BEING_FIXED)]
+    return [line for line in lines if line not in ignore]
 
 
 def test_the_shipped_guides_give_no_dangerous_instruction() -> None:
     content = data_dir("content")
     _library, problems = check(content)
-    dangerous = [p for p in problems if "dangerous instruction" in p.message
-                 and p.path.stem not in BEING_FIXED]  # TODO(merge): drop this exclusion
+    dangerous = [p for p in problems if "dangerous instruction" in p.message]
     assert dangerous == [], "\n".join(map(str, dangerous))
     assert not [p for p in problems if p.path.name == PHRASES_FILE]

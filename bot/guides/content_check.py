@@ -87,6 +87,8 @@ def dangerous_lines(guide: Guide, phrases: list[DangerousPhrase]) -> list[Proble
         (guide.body_line + i, line) for i, line in enumerate(guide.body.splitlines())]
     problems = []
     for number, line in lines:
+        if line.lstrip("*_ ").startswith(SOURCE_PREFIX[guide.lang]):
+            continue  # a cited article's title ("victims buried…") is not advice
         text = re.sub(r"[*_`]", "", normalise(line)).replace("\u2019", "'")
         for sentence in SENTENCE_END.split(text):
             for phrase in ours:
