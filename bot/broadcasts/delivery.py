@@ -506,9 +506,7 @@ class Delivery:
                 done = await self.broadcasts.get(b.id)
                 if done is not None and self.reporter is not None:
                     await _safely(self.reporter.finished(done, await self.broadcasts.counts(b.id)))
-                self._cache.pop(b.id, None)
-                self._last_progress.pop(b.id, None)
-                self._tally.pop(b.id, None)
+                self._forget_broadcast(b.id)
             elif self.reporter is not None:
                 now = time.monotonic()
                 if now - self._last_progress.get(b.id, 0) >= self.progress_every:
@@ -516,13 +514,17 @@ class Delivery:
                     await _safely(self.reporter.progress(b, await self._progress_counts(b.id)))
 
 
+    def _forget_broadcast(self, broadcast_id: int) -> None:
+        """What this worker kept about a broadcast that is no longer sending."""
+        self._cache.pop(broadcast_id, None)
+        self._last_progress.pop(broadcast_id, None)
+        self._tally.pop(broadcast_id, None)
+
     async def _close_cancelled(self, sending: set[int]) -> None:
         """A broadcast this worker was sending and someone cancelled (in /scheduled or with the
         CLI): its progress message says so once, instead of "sending…" for ever."""
         for broadcast_id in [i for i in self._cache if i not in sending]:
-            self._cache.pop(broadcast_id, None)
-            self._last_progress.pop(broadcast_id, None)
-            self._tally.pop(broadcast_id, None)
+            self._forget_broadcast(broadcast_id)
             b = await self.broadcasts.get(broadcast_id)
             if b is not None and b.status == "cancelled" and self.reporter is not None:
                 await _safely(self.reporter.finished(b, await self.broadcasts.counts(b.id)))
