@@ -19,14 +19,15 @@ hazard = "storm"
 phase = "before"
 audience = ["household"]
 keywords = ["bão"]
-source = "VDDMA"
+source = 'VDDMA, "Hướng dẫn" https://example.org/a'
 reviewed = 2026-11-25
+reviewed_by = "Sẵn sàng content team"
 related = {related}
 +++
 1. **Do this** first.
 2. Then *that* & more < less.
 
-{src} VDDMA
+{src} VDDMA, "Hướng dẫn" https://example.org/a
 """
 
 
@@ -42,7 +43,8 @@ def write(root: Path, gid: str, lang: str, related: str = "[]", **replace: str) 
 
 
 def copy_ward_data(root: Path) -> None:
-    for name in ("areas.toml", "contacts.toml", "dangerous_phrases.toml"):
+    for name in ("areas.toml", "contacts.toml", "dangerous_phrases.toml",
+                 "weak_sources.toml"):
         (root / name).write_text((data_dir("content") / name).read_text(encoding="utf-8"),
                                  encoding="utf-8")
 
@@ -56,7 +58,7 @@ def test_a_good_pair_loads_and_renders(tmp_path: Path) -> None:
     library, problems = check(tmp_path)
     assert problems == []
     guide = library.get("a", "en")
-    assert guide is not None and guide.related == ("b",) and guide.body_line == 13
+    assert guide is not None and guide.related == ("b",) and guide.body_line == 14
     assert markdown_to_html(guide.body).startswith("1. <b>Do this</b> first.")
     assert "&amp; more &lt; less" in markdown_to_html(guide.body)
 
@@ -65,14 +67,15 @@ def test_problems_name_file_and_line(tmp_path: Path) -> None:
     copy_ward_data(tmp_path)
     write(tmp_path, "a", "vi", related='["ghost"]', **{'hazard = "storm"': 'hazard = "meteor"'})
     write(tmp_path, "a", "en")
-    write(tmp_path, "b", "vi", **{"Nguồn: VDDMA": "(no source)"})
+    write(tmp_path, "b", "vi",
+          **{'Nguồn: VDDMA, "Hướng dẫn" https://example.org/a': "(no source)"})
     write(tmp_path, "b", "en", **{"reviewed = 2026-11-25": "reviewed = soon"})
     write(tmp_path, "c", "vi", **{'id = "c"': 'id = "other"'})
     (tmp_path / "guides" / "vi" / "d.md").write_text("no front matter", encoding="utf-8")
     _, problems = check(tmp_path)
     text = "\n".join(str(p) for p in problems)
     assert "vi/a.md:5: unknown hazard 'meteor'" in text
-    assert "vi/b.md:16: the last line must cite the source" in text
+    assert "vi/b.md:17: the last line must cite the source" in text
     assert "en/b.md:" in text and "not valid TOML" in text
     assert "vi/c.md:2: id 'other' must match the file name 'c'" in text
     assert "vi/d.md:1: front matter must start" in text
@@ -105,3 +108,69 @@ def test_content_check_fails_with_file_and_line(tmp_path: Path) -> None:
                             env={"SANSANG_CONTENT": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 1
     assert "vi/a.md:6: unknown phase 'someday'" in result.stdout
+
+
+def test_reviewed_by_is_required_and_short_titles_fit_a_button(tmp_path: Path) -> None:
+    copy_ward_data(tmp_path)
+    write(tmp_path, "a", "vi", **{'reviewed_by = "Sẵn sàng content team"\n': ""})
+    write(tmp_path, "a", "en")
+    write(tmp_path, "b", "vi", **{"related =": 'short_title = "' + "x" * 28 + '"\nrelated ='})
+    write(tmp_path, "b", "en", **{"related =": 'short_title = "Storm: before"\nrelated ='})
+    library, problems = check(tmp_path)
+    text = "\n".join(str(p) for p in problems)
+    assert "vi/a.md:1: missing field 'reviewed_by'" in text
+    assert "vi/b.md:12: short_title (the button label) must be 1 to 27 characters" in text
+    guide = library.get("b", "en")
+    assert guide is not None and guide.label == "Storm: before" and not guide.signed_off
+
+
+def test_sources_must_be_links_to_documents_not_weak_sites(tmp_path: Path) -> None:
+    from bot.guides.content_check import load_weak_sources, source_problems
+
+    copy_ward_data(tmp_path)
+    old = 'VDDMA, "Hướng dẫn" https://example.org/a'
+    cases = {
+        "plain": 'VDDMA: guidance; WHO, "Water" https://who.int/x; QĐ 18/2021/QĐ-TTg, Điều 4; '
+                 'WHO, "PFA" (2011), ISBN 978 92 4 154820 5',
+        "weak": 'Textbook https://123docz.net/trich-doan/1.htm',
+        "cut": 'VDDMA https://baothanhhoa.vn/…-263154.htm',
+        "differs": old,
+    }
+    for gid, source in cases.items():
+        path = write(tmp_path, gid, "en")
+        front, body = path.read_text(encoding="utf-8").split("+++\n1.")
+        body = body.replace(old, "something else" if gid == "differs" else source)
+        path.write_text(front.replace(old, source) + "+++\n1." + body, encoding="utf-8")
+    weak = load_weak_sources(tmp_path / "weak_sources.toml")
+    library = Library.load(tmp_path)
+    found = {gid: " | ".join(p.message for p in source_problems(library.guides[(gid, "en")],
+                                                                  weak, require_links=True))
+             for gid in cases}
+    assert "source item 'VDDMA: guidance' has no link" in found["plain"]
+    assert found["plain"].count("has no link") == 1, found["plain"]
+    assert "is weak: a document-sharing site" in found["weak"]
+    assert "is cut short" in found["cut"]
+    assert found["differs"] == ("the source on the last line differs from the front matter's "
+                                "source")
+    # Without the link rule, only weak, cut and differing sources count.
+    assert source_problems(library.guides[("plain", "en")], weak, require_links=False) == []
+
+
+def test_coverage_lists_the_guides_the_ward_has_not_signed_off(tmp_path: Path) -> None:
+    from bot.guides.content_check import coverage
+
+    copy_ward_data(tmp_path)
+    signed = {'reviewed_by = "Sẵn sàng content team"':
+              'reviewed_by = "Ban Chỉ huy PCTT phường Lê Chân (Nguyễn Văn A)"'}
+    write(tmp_path, "a", "vi", **signed)
+    write(tmp_path, "a", "en")
+    write(tmp_path, "b", "vi", **signed)
+    write(tmp_path, "b", "en", **signed)
+    table = coverage(Library.load(tmp_path))
+    assert "| storm | 2 | 2 |" in table
+    assert "1 guide(s) not yet signed off by the ward" in table
+    assert "a (en), reviewed 2026-11-25, guides/en/a.md" in table
+    assert "(vi)" not in table and "b (en)" not in table
+    for lang in ("vi", "en"):
+        write(tmp_path, "a", lang, **signed)
+    assert "every guide is signed off by the ward" in coverage(Library.load(tmp_path))

@@ -2,7 +2,9 @@
 
 A guide must parse, pair with its other language, link to guides that exist, cite its source on
 its last line, stay short, render to HTML that Telegram accepts, and give none of the dangerous
-instructions listed in content/dangerous_phrases.toml.
+instructions listed in content/dangerous_phrases.toml. Its source line names documents a reader can
+open: every item (separated by ';') carries a link, and none links to a site listed in
+content/weak_sources.toml.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 from bot.broadcasts import campaigns
 from bot.errors import ContentError
 from bot.guides.emergency import WardContacts
-from bot.guides.library import HAZARDS, Guide, Library, Problem
+from bot.guides.library import CONTENT_TEAM, HAZARDS, Guide, Library, Problem
 from bot.guides.render import TELEGRAM_LIMIT, guide_text, split_message
 from bot.guides.search import normalise
 from bot.subscriptions.areas import AreaCatalog
@@ -26,6 +28,12 @@ from bot.telegram_html import EntityError, utf16_len, visible_text
 SOURCE_PREFIX = {"vi": "Nguồn:", "en": "Source:"}
 MIN_GUIDES = 40
 PHRASES_FILE = "dangerous_phrases.toml"
+WEAK_FILE = "weak_sources.toml"
+# Every source item must carry a link once the shipped guides all do (issue 11, section 3).
+REQUIRE_LINKS = False
+URL = re.compile(r"https?://[^\s;,)\]\"“”]+")
+# A law or decision is found by its number in any law library (18/2021/QĐ-TTg); a book by ISBN.
+DOCUMENT_NUMBER = re.compile(r"\b\d{1,4}/\d{4}/[A-ZĐ][A-ZĐa-z0-9-]*|\bISBN[ :]*[0-9][0-9 -]{8,}")
 # A dangerous phrase does not count when one of these stands inside it or shortly before it in
 # the same clause: "không lội qua dòng nước chảy xiết" is the advice we want.
 NEGATION = {
@@ -71,6 +79,67 @@ def load_dangerous_phrases(path: Path) -> list[DangerousPhrase]:
     return phrases
 
 
+@dataclass(frozen=True)
+class WeakSource:
+    domain: str
+    reason: str
+
+    def matches(self, url: str) -> bool:
+        host = re.sub(r"^https?://", "", url).split("/", 1)[0].split(":", 1)[0].lower()
+        return host == self.domain or host.endswith("." + self.domain)
+
+
+def load_weak_sources(path: Path) -> list[WeakSource]:
+    """Sites a guide must not cite; ContentError naming the file if it is malformed."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ContentError(f"{path}: cannot read the weak-source list: {exc}") from exc
+    entries = data.get("weak", [])
+    if not isinstance(entries, list):
+        raise ContentError(f"{path}: needs [[weak]] entries with domain and reason")
+    weak = []
+    for i, entry in enumerate(entries, 1):
+        domain = entry.get("domain") if isinstance(entry, dict) else None
+        reason = entry.get("reason") if isinstance(entry, dict) else None
+        if not isinstance(domain, str) or not re.fullmatch(r"[a-z0-9.-]+\.[a-z]{2,}", domain) \
+                or not isinstance(reason, str) or not reason.strip():
+            raise ContentError(f"{path}: weak source #{i} needs a domain (\"example.com\") and a "
+                               "reason")
+        weak.append(WeakSource(domain, reason.strip()))
+    return weak
+
+
+def source_problems(guide: Guide, weak: list[WeakSource], *,
+                    require_links: bool = REQUIRE_LINKS) -> list[Problem]:
+    """The source must name documents a reader can open, the same in the front matter and on the
+    guide's last line."""
+    front = guide.path.read_text(encoding="utf-8").splitlines()[: guide.body_line]
+    line = next((i for i, text in enumerate(front, 1) if text.startswith("source")), 1)
+    problems = []
+    for item in (i.strip() for i in guide.source.split(";")):
+        urls = URL.findall(item)
+        if not urls and require_links and not DOCUMENT_NUMBER.search(item):
+            problems.append(Problem(guide.path, line, (
+                f"source item {item[:60]!r} has no link: name the document (title, publisher) "
+                "and give its https:// address (a law by its number, a book by its ISBN)")))
+        for url in urls:
+            if "…" in url or "..." in url:
+                problems.append(Problem(guide.path, line, f"source link {url!r} is cut short; "
+                                                          "give the whole address"))
+            for site in weak:
+                if site.matches(url):
+                    problems.append(Problem(guide.path, line, (
+                        f"source {url!r} is weak: {site.reason} (the list is in {WEAK_FILE})")))
+    last = guide.body.strip().splitlines()[-1].strip("*_ ")
+    cited = last[len(SOURCE_PREFIX[guide.lang]):].strip()
+    if last.startswith(SOURCE_PREFIX[guide.lang]) and cited != guide.source.strip():
+        problems.append(Problem(guide.path, guide.body_line + len(guide.body.strip().splitlines())
+                                - 1, "the source on the last line differs from the front "
+                                     "matter's source"))
+    return problems
+
+
 def _negated(lang: str, before: str, matched: str) -> bool:
     """A negation inside the match, or among the six words before it in the same clause."""
     clause = CLAUSE_END.split(before)[-1]
@@ -112,6 +181,11 @@ def check(content: Path, campaigns_dir: Path | None = None,
     except ContentError as exc:
         phrases = []
         problems.append(Problem(content / PHRASES_FILE, 1, str(exc)))
+    try:
+        weak = load_weak_sources(content / WEAK_FILE)
+    except ContentError as exc:
+        weak = []
+        problems.append(Problem(content / WEAK_FILE, 1, str(exc)))
     for (_gid, lang), guide in sorted(library.guides.items()):
         last = guide.body.strip().splitlines()[-1].lstrip("*_ ")
         if not last.startswith(SOURCE_PREFIX[lang]):
@@ -129,6 +203,7 @@ def check(content: Path, campaigns_dir: Path | None = None,
                 problems.append(Problem(guide.path, guide.body_line, "a rendered part is empty "
                                                                      "or too long"))
         problems += dangerous_lines(guide, phrases)
+        problems += source_problems(guide, weak)
     for name, loader in (("areas.toml", AreaCatalog.load), ("contacts.toml", WardContacts.load)):
         try:
             loader(content / name)
@@ -170,7 +245,8 @@ def check_campaigns(content: Path, folder: Path, db_path: Path | None,
 
 
 def coverage(library: Library) -> str:
-    """Guides per hazard and language, as the README's table."""
+    """Guides per hazard and language, as the README's table, then the guides the ward's disaster
+    office has not yet signed off (reviewed_by still names the content team)."""
     counts = Counter((g.hazard, lang) for (_, lang), g in library.guides.items())
     lines = ["| hazard | vi | en |", "|---|---|---|"]
     for hazard in HAZARDS:
@@ -178,6 +254,15 @@ def coverage(library: Library) -> str:
     total_vi = sum(v for (h, lang), v in counts.items() if lang == "vi")
     total_en = sum(v for (h, lang), v in counts.items() if lang == "en")
     lines.append(f"| **all** | {total_vi} | {total_en} |")
+    waiting = [g for _, g in sorted(library.guides.items()) if not g.signed_off]
+    lines.append("")
+    if waiting:
+        lines.append(f"{len(waiting)} guide(s) not yet signed off by the ward "
+                     f"(reviewed_by = {CONTENT_TEAM!r}):")
+        lines += [f"  {g.id} ({g.lang}), reviewed {g.reviewed.isoformat()}, "
+                  f"guides/{g.lang}/{g.path.name}" for g in waiting]
+    else:
+        lines.append("every guide is signed off by the ward")
     return "\n".join(lines)
 
 

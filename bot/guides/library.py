@@ -17,10 +17,13 @@ from bot.i18n import LANGUAGES, N_
 HAZARDS: dict[str, str] = {
     "storm": N_("Storms and tropical depressions"),
     "flood": N_("Heavy rain and urban flooding"),
+    "river": N_("River floods and dykes"),
     "surge": N_("Storm surge and king tides"),
     "thunderstorm": N_("Thunderstorms, lightning, whirlwinds"),
     "heat": N_("Heat waves"),
     "cold": N_("Cold spells"),
+    "drought": N_("Drought, water shortage and saltwater"),
+    "fire": N_("House fire and carbon monoxide"),
     "landslide": N_("Landslides and riverbank erosion"),
     "general": N_("Family safety and warnings"),
 }
@@ -33,9 +36,14 @@ PHASES: dict[str, str] = {
 AUDIENCES = {"household", "school", "market", "office", "vulnerable"}
 GUIDE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 REQUIRED = ("id", "lang", "title", "hazard", "phase", "audience", "keywords", "source",
-            "reviewed")
+            "reviewed", "reviewed_by")
+# Who checked the text against its sources. Until the ward's disaster office signs a guide off
+# (reviewed_by then names the office and the officer), the content team's name stands there and
+# `sansang content check --coverage` lists the guide as waiting for the ward.
+CONTENT_TEAM = "Sẵn sàng content team"
 MAX_BODY = 3000  # about three phone screens
 MAX_TITLE = 90
+MAX_SHORT_TITLE = 27  # "📖 " + this fits a phone's full-width button (30 characters)
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,18 @@ class Guide:
     body_line: int
     related: tuple[str, ...] = ()
     source_url: str | None = None
+    reviewed_by: str = CONTENT_TEAM
+    short_title: str | None = None
+
+    @property
+    def signed_off(self) -> bool:
+        """True once the ward's disaster office, not only the content team, has reviewed it."""
+        return self.reviewed_by.strip() != CONTENT_TEAM
+
+    @property
+    def label(self) -> str:
+        """The guide's name on a button: its short title, else its title."""
+        return self.short_title or self.title
 
 
 @dataclass(frozen=True)
@@ -125,6 +145,11 @@ class Library:
                     self.problems.append(Problem(guide.path, 1, "a guide cannot relate to itself"))
 
 
+def _short_title_ok(value: object) -> bool:
+    return value is None or (isinstance(value, str)
+                             and 0 < len(value.strip()) <= MAX_SHORT_TITLE)
+
+
 def _parse(path: Path, lang: str, problems: list[Problem]) -> Guide | None:
     def bad(line: int, message: str) -> None:
         problems.append(Problem(path, line, message))
@@ -179,6 +204,10 @@ def _parse(path: Path, lang: str, problems: list[Problem]) -> Guide | None:
         (isinstance(meta["reviewed"], dt.date), "reviewed", "reviewed must be a date: 2026-11-25"),
         (len(str(meta["title"])) <= MAX_TITLE, "title", f"title over {MAX_TITLE} characters"),
         (isinstance(meta.get("related", []), list), "related", "related must be a list of ids"),
+        (isinstance(meta["reviewed_by"], str), "reviewed_by",
+         f"reviewed_by must name who checked the text: {CONTENT_TEAM!r}, or the ward office"),
+        (_short_title_ok(meta.get("short_title")), "short_title",
+         f"short_title (the button label) must be 1 to {MAX_SHORT_TITLE} characters"),
     ]
     for passed, key, message in checks:
         if not passed:
@@ -201,4 +230,6 @@ def _parse(path: Path, lang: str, problems: list[Problem]) -> Guide | None:
         reviewed=meta["reviewed"], body=body, path=path, body_line=end + 2,
         related=tuple(str(r) for r in meta.get("related", [])),
         source_url=str(meta["source_url"]) if meta.get("source_url") else None,
+        reviewed_by=str(meta["reviewed_by"]).strip(),
+        short_title=str(meta["short_title"]).strip() if meta.get("short_title") else None,
     )

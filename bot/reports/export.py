@@ -58,8 +58,9 @@ def write(report: Report, fmt: str, out: Path) -> Path:
 
 HAZARD_VI = {
     "storm": "Bão, áp thấp nhiệt đới", "flood": "Mưa lớn, ngập úng",
-    "surge": "Nước dâng, triều cường",
+    "river": "Lũ sông, đê điều", "surge": "Nước dâng, triều cường",
     "thunderstorm": "Dông, sét, lốc", "heat": "Nắng nóng", "cold": "Rét đậm, rét hại",
+    "drought": "Hạn hán, thiếu nước, xâm nhập mặn", "fire": "Cháy nhà, ngộ độc khí CO",
     "landslide": "Sạt lở, xói lở", "general": "An toàn chung, cảnh báo",
 }
 AREA_HEADERS = ("Mã khu", "Khu dân cư", "Đang nhận tin (cuối kỳ)", "Hộ gia đình", "Nhóm",
