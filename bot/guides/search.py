@@ -38,8 +38,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "#storm": ("bão", "cơn bão", "siêu bão", "gió bão", "áp thấp", "áp thấp nhiệt đới", "atnđ",
                "storm", "storms", "typhoon", "typhoons", "tropical depression", "cyclone"),
     "#flood": ("lụt", "ngập", "ngập lụt", "ngập úng", "úng", "lũ", "nước vào nhà", "nước ngập",
-               "nước lên", "tràn vào nhà", "flood", "floods", "flooding", "flooded", "inundation",
-               "waterlogged"),
+               "nước lên", "tràn vào nhà", "nước rút", "nước đã rút", "flood", "floods",
+               "flooding", "flooded", "inundation", "waterlogged"),
     "#river": ("lũ sông", "nước sông", "sông lên", "mực nước sông", "lũ thượng nguồn",
                "thượng nguồn", "đê", "con đê", "vỡ đê", "tràn đê", "bờ đê", "chân đê", "ngoài đê",
                "ngoài bãi", "bãi sông", "hộ đê", "canh đê", "báo động 1", "báo động 2",
@@ -81,6 +81,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "#power": ("điện", "dây điện", "cột điện", "mất điện", "cúp điện", "điện giật", "cầu dao",
                "aptomat", "electricity", "electric", "electrical", "power line", "power lines",
                "wire", "wires", "electrocution", "electrocuted", "fuse box", "mains"),
+    "#shock": ("điện giật", "bị điện giật", "giật điện", "rò điện", "electric shock",
+               "electrocuted", "electrocution"),
     "#water": ("nước sạch", "nước uống", "đun sôi", "bể nước", "clean water", "drinking water",
                "boil", "water tank"),
     "#illness": ("bệnh", "dịch bệnh", "sốt xuất huyết", "tiêu chảy", "muỗi", "đau mắt", "ngứa",
@@ -370,6 +372,8 @@ def is_danger(text: str) -> bool:
 class Hit:
     guide_id: str
     score: float
+
+
 class _Index:
     """BM25 over weighted fields, for one form (with or without diacritics)."""
 
@@ -436,7 +440,7 @@ class GuideSearch:
         plain: dict[str, dict[str, list[str]]] = {}
         folded: dict[str, dict[str, list[str]]] = {}
         self.guides: dict[str, Guide] = {}
-        # The hazards a guide is about: its own, and those its titles name ("An toàn điện khi
+        # The hazards a guide is about: its own, and those its title names ("An toàn điện khi
         # ngập, bão" is about storms too), so a storm question may still get it first.
         self.topics: dict[str, set[str]] = {}
         for gid in library.ids():
@@ -457,8 +461,9 @@ class GuideSearch:
                     [HAZARD_CONCEPT[guide.hazard]] if guide.hazard in HAZARD_CONCEPT else []
                 ) + [f"#{a}" for a in guide.audience if a in ("school", "market")]
                 target[gid] = fields
-                self.topics[gid] |= {CONCEPT_HAZARD[t] for t in fields["title"]
-                                     if t in CONCEPT_HAZARD}
+            # the Vietnamese title only: English titles use hazard words as verbs ("floods in")
+            self.topics[gid] |= {CONCEPT_HAZARD[t] for t in terms(guide.title, folded=False)
+                                 if t in CONCEPT_HAZARD}
         self.plain = _Index(plain)
         self.folded = _Index(folded)
 
