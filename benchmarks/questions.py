@@ -44,7 +44,11 @@ class Accuracy:
 
     def line(self, name: str) -> str:
         n = max(1, self.total)
-        unknown = f", {self.unknown} expect a guide not in the library" if self.unknown else ""
+        unknown = ""
+        if self.unknown:
+            known = max(1, self.total - self.unknown)
+            unknown = (f"; {self.unknown} expect a guide not in the library, of the other "
+                       f"{known}: top-1 {self.top1 / known:.1%}, top-3 {self.top3 / known:.1%}")
         return (f"{name}: {self.total} questions, top-1 {self.top1 / n:.1%} ({self.top1}), "
                 f"top-3 {self.top3 / n:.1%} ({self.top3}), danger words right "
                 f"{self.danger_right / n:.1%}{unknown}")
