@@ -79,8 +79,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
                "pin lithium", "e-bike", "ebike", "e-bikes", "electric scooter",
                "electric motorbike", "lithium", "charging"),
     "#power": ("điện", "dây điện", "cột điện", "mất điện", "cúp điện", "điện giật", "cầu dao",
-               "aptomat", "electricity", "electric", "electrical", "power line", "power lines",
-               "wire", "wires", "electrocution", "electrocuted", "fuse box", "mains"),
+               "bị điện giật", "giật điện", "aptomat", "electricity", "electric", "electrical",
+               "electric shock", "electrocuted", "power line", "power lines",
+               "wire", "wires", "electrocution", "fuse box", "mains"),
     "#shock": ("điện giật", "bị điện giật", "giật điện", "rò điện", "electric shock",
                "electrocuted", "electrocution"),
     "#water": ("nước sạch", "nước uống", "đun sôi", "bể nước", "clean water", "drinking water",
@@ -139,7 +140,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
               "gusts", "gust", "km/h"),
     "#rain": ("mưa", "mưa to", "mưa lớn", "mưa rất to", "lượng mưa", "rain", "heavy rain",
               "rainfall", "raining", "downpour"),
-    "#school": ("trường", "trường học", "học sinh", "giáo viên", "lớp học", "school", "schools",
+    "#school": ("trường", "trường học", "học sinh", "giáo viên", "lớp học", "giờ học", "đi học",
+                "tan học", "nghỉ học", "buổi học", "school", "schools",
                 "pupils", "students", "teacher", "teachers", "classroom"),
     "#market": ("chợ", "tiểu thương", "sạp", "ki ốt", "hàng hóa", "market", "markets", "stall",
                 "stalls", "traders", "vendor", "vendors"),
@@ -151,9 +153,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
 # Phrases whose form without diacritics means something else too: they count only when typed
 # with diacritics ("đồn" rumour / "dọn" clean up, "sợ" afraid / "số" number, "buồn" sad / "buôn"
 # trade, "sữa" milk / "sửa" repair, "khí co" / "khi có" when there is, "cháy" burn / "chạy" run,
-# "đê" dyke / "để" to, "trống" drum / "trong" in, "sạp" stall / "sắp" soon).
+# "đê" dyke / "để" to, "trống" drum / "trong" in, "sạp" stall / "sắp" soon, "chợ" market and
+# "chó" dog / "cho" for, "chỗ" place).
 DIACRITICS_ONLY = {"đồn", "sợ", "buồn", "sữa", "khí co", "ghe", "trống", "đê", "sạp", "mặn",
-                   "khói", "cháy"}
+                   "khói", "cháy", "chợ", "chó"}
 
 # Words of time and state that tell the phase of the question. Phrases override the words inside
 # them: "tuần sau" (next week) is before, not after; "trước cổng" (in front of the gate) is no
@@ -198,6 +201,9 @@ PHASE_DISTANCE_ANY = 1
 # likely face when they type just that: a storm, a king tide or a drought is announced days ahead,
 # the others are noticed when they are here.
 HAZARD_ONLY_PHASE = {"storm": "before", "surge": "before", "drought": "before"}
+# Groups of people or things with guides of their own.
+GROUPS = {"#school", "#market", "#boats", "#outdoor", "#pregnancy", "#infant", "#elderly",
+          "#children", "#disability", "#pets"}
 HAZARD_CONCEPT = {"storm": "#storm", "flood": "#flood", "river": "#river", "surge": "#surge",
                   "thunderstorm": "#lightning", "heat": "#heat", "cold": "#cold",
                   "drought": "#drought", "fire": "#fire", "landslide": "#landslide"}
@@ -443,6 +449,7 @@ class GuideSearch:
         # The hazards a guide is about: its own, and those its title names ("An toàn điện khi
         # ngập, bão" is about storms too), so a storm question may still get it first.
         self.topics: dict[str, set[str]] = {}
+        self.subjects: dict[str, set[str]] = {}
         for gid in library.ids():
             guide = library.get(gid, "vi")
             assert guide is not None
@@ -464,6 +471,13 @@ class GuideSearch:
             # the Vietnamese title only: English titles use hazard words as verbs ("floods in")
             self.topics[gid] |= {CONCEPT_HAZARD[t] for t in terms(guide.title, folded=False)
                                  if t in CONCEPT_HAZARD}
+            # What else its titles name: the group or the subject of a guide not for every
+            # household or not for one phase ("chợ", "điện", "cấp gió", "bà bầu").
+            self.subjects[gid] = {
+                t for lang in ("vi", "en") if (gid, lang) in library.guides
+                for t in terms(library.guides[(gid, lang)].title, folded=False)
+                if t.startswith("#") and t not in CONCEPT_HAZARD and t not in PHASE_TERMS
+            }
         self.plain = _Index(plain)
         self.folded = _Index(folded)
 
@@ -507,34 +521,50 @@ class GuideSearch:
         if ranked:
             if phase is None and len(named) == 1 and names_only_a_hazard(question):
                 phase = HAZARD_ONLY_PHASE.get(next(iter(named)), "during")
-            first = self._first(ranked, named, phase)
+            asked = set(plain_terms if has_diacritics(question) else folded_terms)
+            first = self._first(ranked, named, phase, asked)
             ranked.sort(key=lambda kv: kv[0] != first)  # stable: the rest keep their order
         return [Hit(gid, round(s, 3)) for gid, s in ranked[:limit]]
 
-    def _first(self, ranked: list[tuple[str, float]], named: set[str], phase: str | None) -> str:
+    def _first(
+        self, ranked: list[tuple[str, float]], named: set[str], phase: str | None,
+        asked: set[str],
+    ) -> str:
         """The guide to show first: the best match, moved to the question's hazard and phase.
 
-        A guide for everyone (hazard "general": the elderly, the kit, numbers) or for one topic at
-        any time (electricity, wind levels) that matches best stays first, as long as it is
-        about a hazard the question names (or the question names none). Otherwise the topic is
-        the best guide's hazard if the question names it, else the named hazard with the
-        best-matching guide; of that hazard's guides the one nearest the phase asked comes first
-        (PHASE_DISTANCE), or with no phase asked the best-matching one: never a guide of
-        another hazard.
+        A guide for one group (a school, a market, shippers, a pregnant woman) comes first only
+        when the question names what its title names; so does a guide for one subject at any
+        time (electricity, wind levels, carbon monoxide), and then it stays first if it is about
+        a hazard the question names (or the question names none). A guide for everyone (hazard
+        "general": the elderly, the kit, the numbers) that matches best stays first. Otherwise
+        the topic is the best guide's hazard if the question names it, else the named hazard
+        with the best-matching guide, narrowed to the guides of a group the question names (a
+        school, boats); of those the one nearest the phase asked comes first (PHASE_DISTANCE),
+        or with no phase asked the best-matching one: never a guide of another hazard.
         """
-        top = self.guides[ranked[0][0]]
+        def names_its_subject(gid: str) -> bool:
+            return bool(self.subjects[gid] & asked)
+
+        fitting = [(g, s) for g, s in ranked
+                   if "household" in self.guides[g].audience or names_its_subject(g)] or ranked
+        top = self.guides[fitting[0][0]]
         if top.hazard == "general" or (
-            top.phase == "any" and (not named or self.topics[top.id] & named)
+            top.phase == "any" and names_its_subject(top.id)
+            and (not named or self.topics[top.id] & named)
         ):
             return top.id
         if not named or self.topics[top.id] & named:
             hazard = top.hazard
         else:
-            hazard = next((self.guides[g].hazard for g, _ in ranked
+            hazard = next((self.guides[g].hazard for g, _ in fitting
                            if self.guides[g].hazard in named), top.hazard)
-        same = [(g, s) for g, s in ranked if self.guides[g].hazard == hazard]
+        same = [(g, s) for g, s in fitting if self.guides[g].hazard == hazard]
         if not same:
             return top.id
+        # A group the question names narrows the topic to that group's guides ("fishing boat
+        # during a typhoon": the boats' guide, though it is written for before the storm).
+        groups = asked & GROUPS
+        same = [(g, s) for g, s in same if self.subjects[g] & groups] or same
         if phase is None:
             return same[0][0]
         return min(same, key=lambda gs: (phase_distance(phase, self.guides[gs[0]].phase),
