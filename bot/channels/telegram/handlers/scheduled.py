@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from bot.broadcasts.broadcasts import BroadcastError
 from bot.channels.telegram.handlers import callbacks
 from bot.channels.telegram.handlers.access import staff_chat
-from bot.channels.telegram.handlers.common import answer, buttons, services, show
+from bot.channels.telegram.handlers.common import answer, buttons, fit, services, show
 from bot.i18n import date_time, gettext, number
 from bot.roles import Role
 
@@ -66,8 +66,8 @@ async def _entries(context: ContextTypes.DEFAULT_TYPE, lang: str) -> list[Entry]
         upcoming = c.next_after(now, tz)
         state = _("paused") if c.paused else (
             _("next: {when}").format(when=date_time(upcoming, lang, tz)) if upcoming else "-")
-        label = (_("Resume: {name}") if c.paused else _("Pause: {name}")).format(
-            name=_cut(name, 40))
+        label = fit((_("Resume: {name}") if c.paused else _("Pause: {name}")).format(
+            name=name))
         entries.append(Entry("c", f"{html.escape(name)} · {html.escape(state)}",
                              (label, callbacks.bc("cr" if c.paused else "cp", c.key)), c.key))
     return entries
