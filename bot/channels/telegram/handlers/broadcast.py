@@ -160,7 +160,8 @@ async def _step(  # noqa: C901 - one branch per button, as the wizard reads
                    buttons([[(_("📖 Send a guide"), callbacks.bc("guides"))]]))
         return TEXT_VI
     elif step == "guides":
-        cells = [(hazard_label(hazard, lang), callbacks.bc("gh", hazard)) for hazard in HAZARDS]
+        cells = [(hazard_label(hazard, lang), callbacks.bc("gh", hazard)) for hazard in HAZARDS
+                 if svc.library.for_hazard(hazard, lang)]
         await show(update, _("Choose the topic of the guide to send:"),
                    buttons([cells[i : i + 2] for i in range(0, len(cells), 2)]))
     elif step == "gh" and value in HAZARDS:

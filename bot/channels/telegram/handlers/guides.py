@@ -22,7 +22,7 @@ from bot.channels.telegram.handlers.common import (
 )
 from bot.channels.telegram.handlers.fallback import STALE_BUTTON as STALE
 from bot.channels.telegram.handlers.info import emergency_text
-from bot.guides.library import HAZARDS, Guide
+from bot.guides.library import HAZARDS, Guide, Library
 from bot.guides.render import guide_text, split_message
 from bot.i18n import N_, gettext
 from bot.store.chats import chat_kind
@@ -56,10 +56,12 @@ def guide_label(guide: Guide, prefix: str = "") -> str:
     return fit(prefix + guide.label)
 
 
-def menu_markup(lang: str) -> InlineKeyboardMarkup:
-    """The topics, two a row, then the emergency numbers and the way back to the menu."""
+def menu_markup(lang: str, library: Library) -> InlineKeyboardMarkup:
+    """The topics that have guides, two a row, then the emergency numbers and the way back to
+    the menu."""
     _ = gettext(lang)
-    labels = [(hazard_label(h, lang), callbacks.guides_hazard(h)) for h in HAZARDS]
+    labels = [(hazard_label(h, lang), callbacks.guides_hazard(h)) for h in HAZARDS
+              if library.for_hazard(h, lang)]
     rows = [labels[i : i + 2] for i in range(0, len(labels), 2)]
     rows.append([(_(EMERGENCY_BUTTON), callbacks.EMERGENCY), *menu_row(lang)])
     return buttons(rows)
@@ -77,7 +79,8 @@ async def guides(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/guides: the topics."""
     row = await chat_row(update, context)
     _ = gettext(row.lang)
-    await show(update, _("Please choose a topic:"), menu_markup(row.lang))
+    await show(update, _("Please choose a topic:"),
+               menu_markup(row.lang, services(context).library))
 
 
 async def on_button(
@@ -88,7 +91,7 @@ async def on_button(
     row = await chat_row(update, context)
     _ = gettext(row.lang)
     if action == "guides_menu":
-        await show(update, _("Please choose a topic:"), menu_markup(row.lang))
+        await show(update, _("Please choose a topic:"), menu_markup(row.lang, svc.library))
     elif action == "guides_hazard":
         hazard = args[0]
         found = svc.library.for_hazard(hazard, row.lang) if hazard in HAZARDS else []
@@ -147,7 +150,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             "No guide was found for that. Please choose a topic below, or ask in fewer words, "
             "for example: “storm”, “flooding”."
         )
-        await message.reply_text(text, reply_markup=menu_markup(row.lang))
+        await message.reply_text(text, reply_markup=menu_markup(row.lang, svc.library))
         return
     await send_guide(update, context, result.guide, result.see_also, row.lang, edit=False,
                      prefix=prefix)

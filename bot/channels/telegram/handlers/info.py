@@ -24,8 +24,9 @@ from bot.roles import Role
 from bot.services import Services
 
 
-def help_text(role: Role, lang: str) -> str:
-    """What the bot is for, how to ask (the main feature), the commands, and the 112 line."""
+def help_text(role: Role, lang: str, private: bool = True) -> str:
+    """What the bot is for, how to ask (the main feature: questions are answered in private
+    chats only), the commands, and the 112 line."""
     _ = gettext(lang)
     lines = [
         _(
@@ -33,9 +34,9 @@ def help_text(role: Role, lang: str) -> str:
             "storms, floods, heat and cold, and warnings for your neighbourhood."
         ),
         "",
-        _(ASK_HINT),
-        "",
     ]
+    if private:
+        lines += [_(ASK_HINT), ""]
     lines += [f"/{c.name} – {html.escape(_(c.help))}" for c in visible_to(role)]
     lines += ["", danger_line(lang)]
     return "\n".join(lines)
@@ -52,7 +53,8 @@ async def _help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     row = await chat_row(update, context)
     user = update.effective_user
     role = await svc.roles.of(user.id if user else None)
-    text, markup = help_text(role, row.lang), help_markup(row.lang)
+    text = help_text(role, row.lang, private=row.kind == "private")
+    markup = help_markup(row.lang)
     message = update.effective_message
     if update.callback_query is not None and message is not None:
         # The "📋 Menu" button: a new message below, so the answer above stays readable.
