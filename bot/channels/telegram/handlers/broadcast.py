@@ -43,7 +43,7 @@ from bot.channels.telegram.handlers.common import (
 )
 from bot.channels.telegram.handlers.guides import guide_label, hazard_label
 from bot.guides.library import HAZARDS
-from bot.i18n import date_time, day, gettext, number, weekday_names, zone
+from bot.i18n import N_, date_time, day, gettext, number, weekday_names, zone
 from bot.roles import Role
 from bot.store.chats import ChatRow
 
@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 DRAFT = "broadcast_wizard"
 WIZARD_TIMEOUT = 15 * 60  # seconds without an answer before the draft is dropped
 MAX_TEXT = 3500
+STALE = N_("This button is old. Start again with /broadcast.")
 # Zones staff call "giờ Việt Nam" (Hải Phòng's); any other configured zone is named in full.
 VIETNAM_ZONES = ("Asia/Ho_Chi_Minh", "Asia/Saigon")
 
@@ -145,7 +146,7 @@ async def _step(  # noqa: C901 - one branch per button, as the wizard reads
     elif step == "t":
         known = {a.id for a in svc.areas.areas} | {g.id for g in svc.areas.groups}
         if value not in known:
-            await answer(update, context, _("This button is no longer valid."))
+            await answer(update, context, _(STALE))
             return None
         draft["targets"] = sorted(set(draft.get("targets", [])) ^ {value})
         draft["all"] = False
@@ -198,7 +199,7 @@ async def _step(  # noqa: C901 - one branch per button, as the wizard reads
         await _confirm(update, context, lang)
         return END
     else:
-        await answer(update, context, _("This button is no longer valid."))
+        await answer(update, context, _(STALE))
     return None
 
 
@@ -339,7 +340,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     row = await staff_chat(update, context, Role.STAFF)
     if row is not None:
         _ = gettext(row.lang)
-        await answer(update, context, _("This button is no longer valid."))
+        await answer(update, context, _(STALE))
 
 
 def as_plain_text(title: str, body: str) -> str:
@@ -415,14 +416,14 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
     draft = _draft(context)
     if _audience_lost(draft) or not draft.get("text_vi"):
         _drop(context)
-        await show(update, _("This button is no longer valid."))
+        await show(update, _(STALE))
         return END
     targets = None if draft.get("all") else draft.get("targets")
     try:
         areas = None if targets is None else svc.broadcasts.expand_targets(targets)
     except BroadcastError:
         _drop(context)
-        await show(update, _("This button is no longer valid."))
+        await show(update, _(STALE))
         return END
     recipients = await svc.broadcasts.count_recipients(areas)
     tz = svc.config.tz
@@ -466,7 +467,7 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
     draft = context.user_data.pop(DRAFT, None) or {}  # type: ignore[union-attr]
     user = update.effective_user
     if not draft.get("text_vi") or user is None or _audience_lost(draft):
-        await show(update, _("This button is no longer valid."))
+        await show(update, _(STALE))
         return
     if draft.get("weekly"):
         await svc.campaigns.add_weekly(_weekly_campaign(draft, svc.config.tz),

@@ -15,9 +15,10 @@ from bot.broadcasts.broadcasts import BroadcastError
 from bot.channels.telegram.handlers import callbacks
 from bot.channels.telegram.handlers.access import staff_chat
 from bot.channels.telegram.handlers.common import answer, buttons, fit, services, show
-from bot.i18n import date_time, gettext, number
+from bot.i18n import N_, date_time, gettext, number
 from bot.roles import Role
 
+STALE = N_("This button is old. Type /scheduled to see the list again.")
 STEPS = ("pg", "x", "cp", "cr")  # its buttons (b:…), routed here by buttons.py
 PER_PAGE = 10
 MAX_LISTED = 100_000
@@ -142,10 +143,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, step: st
         try:
             await svc.broadcasts.cancel(int(value), actor=actor)
         except BroadcastError:
-            await answer(update, context, _("This button is no longer valid."))
+            await answer(update, context, _(STALE))
             return
         await show(update, _("Broadcast #{id} is cancelled.").format(id=value))
     elif not await svc.campaigns.set_paused(value, step == "cp", actor=actor):
-        await answer(update, context, _("This button is no longer valid."))
+        await answer(update, context, _(STALE))
     else:
         await show_page(update, context, row.lang, key=value)
