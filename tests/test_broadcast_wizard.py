@@ -63,7 +63,7 @@ async def test_an_abandoned_wizard_is_dropped_after_15_minutes_and_text_is_a_que
     assert "15 phút" in told.params["text"] and "/broadcast" in told.params["text"]
     await _is_a_question(staff)
     answer = await staff.press_data(callbacks.bc("guides"))  # a button of the dropped draft
-    assert answer.params["text"] == "Nút này không còn dùng được."
+    assert answer.params["text"] == "Nút này đã cũ. Mời bắt đầu lại bằng /broadcast."
 
 
 async def test_a_timeout_whose_notice_fails_still_ends_the_wizard(
@@ -129,7 +129,7 @@ async def test_wizard_buttons_are_refused_to_residents_and_to_staff_who_lost_the
     # A staff member's button of another step is stale, and changes nothing.
     await _wizard_waiting_for_text(staff)
     answer = await staff.press_data(callbacks.bc("ok"))
-    assert answer.params["text"] == "Nút này không còn dùng được."
+    assert answer.params["text"] == "Nút này đã cũ. Mời bắt đầu lại bằng /broadcast."
     assert [b for b in await svc.broadcasts.list() if b.created_by == str(STAFF_ID)] == []
     # The role is read again at every press: taken away mid-wizard, the draft goes with it.
     await svc.roles.remove(STAFF_ID, actor="test")
