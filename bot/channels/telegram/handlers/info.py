@@ -16,6 +16,7 @@ from bot.channels.telegram.handlers.common import (
     buttons,
     chat_row,
     danger_line,
+    menu_only,
     services,
     show,
 )
@@ -98,4 +99,4 @@ def emergency_text(svc: Services, lang: str) -> str:
 async def emergency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/emergency: the national numbers, then the ward's own."""
     row = await chat_row(update, context)
-    await show(update, emergency_text(services(context), row.lang))
+    await show(update, emergency_text(services(context), row.lang), menu_only(row.lang))
