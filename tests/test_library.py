@@ -15,6 +15,7 @@ GOOD = """+++
 id = "{id}"
 lang = "{lang}"
 title = "Title {id}"
+short_title = "Short {id}"
 hazard = "storm"
 phase = "before"
 audience = ["household"]
@@ -58,7 +59,7 @@ def test_a_good_pair_loads_and_renders(tmp_path: Path) -> None:
     library, problems = check(tmp_path)
     assert problems == []
     guide = library.get("a", "en")
-    assert guide is not None and guide.related == ("b",) and guide.body_line == 14
+    assert guide is not None and guide.related == ("b",) and guide.body_line == 15
     assert markdown_to_html(guide.body).startswith("1. <b>Do this</b> first.")
     assert "&amp; more &lt; less" in markdown_to_html(guide.body)
 
@@ -74,8 +75,8 @@ def test_problems_name_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "guides" / "vi" / "d.md").write_text("no front matter", encoding="utf-8")
     _, problems = check(tmp_path)
     text = "\n".join(str(p) for p in problems)
-    assert "vi/a.md:5: unknown hazard 'meteor'" in text
-    assert "vi/b.md:17: the last line must cite the source" in text
+    assert "vi/a.md:6: unknown hazard 'meteor'" in text
+    assert "vi/b.md:18: the last line must cite the source" in text
     assert "en/b.md:" in text and "not valid TOML" in text
     assert "vi/c.md:2: id 'other' must match the file name 'c'" in text
     assert "vi/d.md:1: front matter must start" in text
@@ -97,7 +98,7 @@ def test_content_check_passes_on_the_shipped_library() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "content OK" in result.stdout
     library = Library.load(data_dir("content"))
-    assert len(library.in_lang("vi")) >= 40 and len(library.in_lang("en")) >= 40
+    assert len(library.in_lang("vi")) >= 55 and len(library.in_lang("en")) >= 55
 
 
 def test_content_check_fails_with_file_and_line(tmp_path: Path) -> None:
@@ -107,19 +108,22 @@ def test_content_check_fails_with_file_and_line(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=120, check=False,
                             env={"SANSANG_CONTENT": str(tmp_path), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 1
-    assert "vi/a.md:6: unknown phase 'someday'" in result.stdout
+    assert "vi/a.md:7: unknown phase 'someday'" in result.stdout
 
 
 def test_reviewed_by_is_required_and_short_titles_fit_a_button(tmp_path: Path) -> None:
     copy_ward_data(tmp_path)
     write(tmp_path, "a", "vi", **{'reviewed_by = "Sẵn sàng content team"\n': ""})
     write(tmp_path, "a", "en")
-    write(tmp_path, "b", "vi", **{"related =": 'short_title = "' + "x" * 28 + '"\nrelated ='})
-    write(tmp_path, "b", "en", **{"related =": 'short_title = "Storm: before"\nrelated ='})
+    write(tmp_path, "b", "vi", **{'short_title = "Short b"': 'short_title = "' + "x" * 28 + '"'})
+    write(tmp_path, "b", "en", **{'short_title = "Short b"': 'short_title = "Storm: before"'})
+    write(tmp_path, "c", "vi", **{'short_title = "Short c"\n': ""})
+    write(tmp_path, "c", "en")
     library, problems = check(tmp_path)
     text = "\n".join(str(p) for p in problems)
     assert "vi/a.md:1: missing field 'reviewed_by'" in text
-    assert "vi/b.md:12: short_title (the button label) must be 1 to 27 characters" in text
+    assert "vi/b.md:5: short_title (the button label) must be 1 to 27 characters" in text
+    assert "vi/c.md:1: missing field 'short_title'" in text
     guide = library.get("b", "en")
     assert guide is not None and guide.label == "Storm: before" and not guide.signed_off
 
@@ -131,7 +135,8 @@ def test_sources_must_be_links_to_documents_not_weak_sites(tmp_path: Path) -> No
     old = 'VDDMA, "Hướng dẫn" https://example.org/a'
     cases = {
         "plain": 'VDDMA: guidance; WHO, "Water" https://who.int/x; QĐ 18/2021/QĐ-TTg, Điều 4; '
-                 'WHO, "PFA" (2011), ISBN 978 92 4 154820 5',
+                 'WHO, "PFA" (2011), ISBN 978 92 4 154820 5; '
+                 'WHO, UNICEF, joint statement (2005) (no link on file)',
         "weak": 'Textbook https://123docz.net/trich-doan/1.htm',
         "cut": 'VDDMA https://baothanhhoa.vn/…-263154.htm',
         "differs": old,

@@ -36,7 +36,7 @@ PHASES: dict[str, str] = {
 AUDIENCES = {"household", "school", "market", "office", "vulnerable"}
 GUIDE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 REQUIRED = ("id", "lang", "title", "hazard", "phase", "audience", "keywords", "source",
-            "reviewed", "reviewed_by")
+            "reviewed", "reviewed_by", "short_title")
 # Who checked the text against its sources. Until the ward's disaster office signs a guide off
 # (reviewed_by then names the office and the officer), the content team's name stands there and
 # `sansang content check --coverage` lists the guide as waiting for the ward.
@@ -146,8 +146,7 @@ class Library:
 
 
 def _short_title_ok(value: object) -> bool:
-    return value is None or (isinstance(value, str)
-                             and 0 < len(value.strip()) <= MAX_SHORT_TITLE)
+    return isinstance(value, str) and 0 < len(value.strip()) <= MAX_SHORT_TITLE
 
 
 def _parse(path: Path, lang: str, problems: list[Problem]) -> Guide | None:
@@ -231,5 +230,5 @@ def _parse(path: Path, lang: str, problems: list[Problem]) -> Guide | None:
         related=tuple(str(r) for r in meta.get("related", [])),
         source_url=str(meta["source_url"]) if meta.get("source_url") else None,
         reviewed_by=str(meta["reviewed_by"]).strip(),
-        short_title=str(meta["short_title"]).strip() if meta.get("short_title") else None,
+        short_title=str(meta["short_title"]).strip(),
     )
