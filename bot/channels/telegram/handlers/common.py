@@ -37,7 +37,7 @@ GUIDES_BUTTON = N_("📚 All guides")
 # The main feature, said where residents start (/help, subscribed): they may simply type.
 ASK_HINT = N_(
     "💬 Just type your question in a few words (Vietnamese works too, with or without accents). "
-    "For example: <i>water is coming into the house</i> or <i>what to prepare before a storm</i>."
+    "For example: <i>flood in the house now</i> or <i>what to prepare before a storm</i>."
 )
 
 

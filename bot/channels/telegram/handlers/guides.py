@@ -148,7 +148,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         head = prefix or danger_line(row.lang) + "\n\n"
         text = head + _(
             "No guide was found for that. Please choose a topic below, or ask in fewer words, "
-            "for example: “storm”, “flooding”."
+            "for example: “storm”, “heat”."
         )
         await message.reply_text(text, reply_markup=menu_markup(row.lang, svc.library))
         return
