@@ -99,6 +99,15 @@ def _target_markup(context: ContextTypes.DEFAULT_TYPE, lang: str):  # type: igno
     return buttons(rows)
 
 
+def _targets_text(context: ContextTypes.DEFAULT_TYPE, lang: str) -> str:
+    """The question, and the whole name of each group of areas whose button had to be cut."""
+    _ = gettext(lang)
+    cut = [g.name(lang) for g in services(context).areas.groups
+           if fit("✅ " + g.name(lang)) != "✅ " + " ".join(g.name(lang).split())]
+    return "\n".join([_("New broadcast. Who should receive it? Choose areas, then Next."),
+                      *("• " + html.escape(name) for name in cut)])
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """/broadcast: staff only, in a private chat; starts (or restarts) the wizard."""
     row = await staff_chat(update, context, Role.STAFF)
@@ -106,9 +115,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         return END
     _ = gettext(row.lang)
     context.user_data[DRAFT] = {"targets": [], "all": False}  # type: ignore[index]
-    await show(update, _("New broadcast. Who should receive it? Choose areas, then Next.") +
-               "\n" + _("/cancel leaves without sending."),
-               _target_markup(context, row.lang))
+    await show(update, _targets_text(context, row.lang) + "\n" +
+               _("/cancel leaves without sending."), _target_markup(context, row.lang))
     return TARGETS
 
 
@@ -141,8 +149,7 @@ async def _step(  # noqa: C901 - one branch per button, as the wizard reads
     draft = _draft(context)
     if step == "all":
         draft["all"], draft["targets"] = not draft.get("all"), []
-        await show(update, _("New broadcast. Who should receive it? Choose areas, then Next."),
-                   _target_markup(context, lang))
+        await show(update, _targets_text(context, lang), _target_markup(context, lang))
     elif step == "t":
         known = {a.id for a in svc.areas.areas} | {g.id for g in svc.areas.groups}
         if value not in known:
@@ -150,8 +157,7 @@ async def _step(  # noqa: C901 - one branch per button, as the wizard reads
             return None
         draft["targets"] = sorted(set(draft.get("targets", [])) ^ {value})
         draft["all"] = False
-        await show(update, _("New broadcast. Who should receive it? Choose areas, then Next."),
-                   _target_markup(context, lang))
+        await show(update, _targets_text(context, lang), _target_markup(context, lang))
     elif step == "next":
         if not draft.get("all") and not draft.get("targets"):
             await answer(update, context, _("Choose at least one area, or everyone."), True)

@@ -99,8 +99,12 @@ def buttons(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 
 def fit(label: str, limit: int = MAX_LABEL) -> str:
-    """A button label cut to what a phone shows (names from files can be long)."""
+    """A button label cut to what a phone shows (names from files can be long): an explanation
+    in brackets goes first ("Cụm An Biên (Lam Sơn, Cát Dài, An Biên)" → "Cụm An Biên"), then
+    the end of the words."""
     label = " ".join(label.split())
+    if len(label) > limit and " (" in label and label.endswith(")"):
+        label = label[: label.rindex(" (")]
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
