@@ -13,7 +13,8 @@ from tests.fakes import FakeBotAPI
 
 async def test_unknown_command(bot: Application, resident: Person) -> None:  # type: ignore[type-arg]
     reply = await resident.say("/frobnicate now")
-    assert reply["text"] == "Xin lỗi, bot chưa có lệnh này. Mời xem /help."
+    assert reply["text"] == ("🆘 Nếu đang gặp nguy hiểm, hãy gọi ngay 112.\n\n"
+                             "Xin lỗi, chưa có lệnh này. Bà con vui lòng bấm /help để xem menu.")
 
 
 async def test_a_5000_character_message_is_answered_within_limits(
@@ -30,7 +31,8 @@ async def test_photos_and_stickers_get_a_kind_answer(
     mark = api.mark()
     getattr(api, f"send_{kind}")(resident.user_id)
     reply = await resident.reply_since(mark)
-    assert reply.params["text"] == "Xin lỗi, bot chỉ đọc được tin nhắn chữ. Mời xem /help."
+    assert reply.params["text"].startswith("🆘 Nếu đang gặp nguy hiểm, hãy gọi ngay 112.\n\n"
+                                           "Xin lỗi, chỉ đọc được tin nhắn chữ")
 
 
 async def test_edited_messages_are_ignored(
@@ -55,7 +57,7 @@ async def test_random_button_data_is_refused_kindly(
     before = resident.last()["text"]
     answer = await resident.press_data(data)
     assert answer.status == 200
-    assert answer.params.get("text") in (None, "Nút này không còn dùng được.")
+    assert answer.params.get("text") in (None, "Nút này đã cũ. Bà con bấm /help để mở lại menu.")
     assert resident.last()["text"] == before  # nothing changed
 
 
@@ -74,7 +76,7 @@ async def test_api_errors_while_answering_are_logged_and_apologised(
     mark = api.mark()
     api.send_message(resident.user_id, "/emergency")
     apology = await resident.reply_since(mark)
-    assert "Xin lỗi, hệ thống đang gặp lỗi" in apology.params["text"]
+    assert "Xin lỗi, hệ thống đang trục trặc" in apology.params["text"]
     assert any("handler failed" in r.getMessage() for r in caplog.records)
     # The bot still answers afterwards.
     assert "<b>112</b>" in (await resident.say("/emergency"))["text"]

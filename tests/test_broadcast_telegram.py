@@ -37,7 +37,7 @@ async def test_staff_walks_through_the_wizard_and_residents_get_it(
     assert any(api_message_text(api, staff.chat, c) == TEXT for c in preview)
     assert any("Số người nhận hiện tại: 2" in m["text"] for m in api.messages(staff.chat))
     confirmed = api.mark()
-    await staff.press("Xác nhận")
+    await staff.press("✅ Gửi")
 
     async def delivered() -> bool:
         return all(api.last_message(c) and api.last_message(c)["visible_text"] == TEXT
@@ -111,7 +111,7 @@ async def test_staff_pause_and_resume_a_campaign_from_scheduled(
 ) -> None:
     svc = bot.bot_data["services"]
     reply = await staff.say("/scheduled")
-    assert "Chiến dịch theo mùa" in reply["text"] and "Mùa mưa bão" in reply["text"]
+    assert "Tin tuyên truyền theo mùa" in reply["text"] and "Mùa mưa bão" in reply["text"]
     await staff.press("Tạm dừng: Mùa mưa bão")
     assert "Tiếp tục: Mùa mưa bão" in staff.buttons()
     paused = {c.key: c.paused for c in await svc.campaigns.all()}
@@ -133,10 +133,10 @@ async def test_staff_can_broadcast_a_guide_in_both_languages(
     await staff.press("Gửi một hướng dẫn")
     await staff.press("Nắng nóng")
     guide = svc.library.for_hazard("heat", "vi")[0]
-    await staff.press(guide.title[:60])
+    await staff.press(guide.label[:20])
     await staff.press("Gửi ngay")
     await staff.press("Khẩn cấp")
-    await staff.press("Xác nhận")
+    await staff.press("✅ Gửi")
     english = svc.library.guides[(guide.id, "en")]
 
     async def delivered() -> bool:
@@ -163,11 +163,11 @@ async def test_staff_schedule_a_weekly_broadcast_until_a_day(
     await staff.press("Thứ 4")  # babel's abbreviated weekday names
     last = (datetime.now(tz) + timedelta(days=30)).strftime("%d/%m/%Y")
     reply = await staff.say("bảy giờ")  # junk first
-    assert "07:30 30/11" in reply["text"]
+    assert "ví dụ: 07:30 " in reply["text"]
     await staff.say(f"07:15 {last}")
     await staff.press("Bình thường")
     assert any("hằng tuần đến ngày" in m["text"] for m in staff.api.messages(staff.chat))
-    await staff.press("Xác nhận")
+    await staff.press("✅ Gửi")
     assert staff.last()["text"] == "Đã lưu bản tin hằng tuần; xem trong /scheduled."
     weekly = [c for c in await svc.campaigns.all() if c.key.startswith("staff-")]
     assert len(weekly) == 1 and weekly[0].weekday == 2

@@ -100,6 +100,6 @@ async def test_a_broken_campaign_file_is_told_to_staff_and_the_bot_still_runs(
                              SANSANG_CAMPAIGNS=str(tmp_path / "broadcasts"))
         async with running(build_application(config), poll_timeout=1):
             told = await api.wait_message(LEAD_ID, since=0, contains="bad.toml")
-            assert "Không đọc được tệp chiến dịch" in told.params["text"]
+            assert "Không đọc được tệp tin tuyên truyền theo mùa" in told.params["text"]
     finally:
         await api.stop()

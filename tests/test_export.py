@@ -206,7 +206,7 @@ async def test_lead_export_returns_the_workbook_and_others_are_refused(
     await lead.press("Tháng này")
     sent = await api.wait_for(lambda c: c.method == "sendDocument" and c.status == 200,
                               since=mark)
-    assert "Kết quả truyền thông" in sent.params["caption"]
+    assert "Kết quả tuyên truyền" in sent.params["caption"]
     document = api.documents(lead.chat)[-1]
     path = tmp_path / "got.xlsx"
     path.write_bytes(document["data"])
@@ -216,9 +216,9 @@ async def test_lead_export_returns_the_workbook_and_others_are_refused(
     await resident.say("/start")
     for person in (staff, resident):
         reply = await person.say("/export")
-        assert reply["text"] == "Xin lỗi, chức năng này chỉ dành cho cơ quan chủ trì."
+        assert reply["text"] == "Xin lỗi, chức năng này chỉ dành cho cán bộ đầu mối."
         answer = await person.press_data(callbacks.export("ty"))
-        assert answer.params["text"] == "Xin lỗi, chức năng này chỉ dành cho cơ quan chủ trì."
+        assert answer.params["text"] == "Xin lỗi, chức năng này chỉ dành cho cán bộ đầu mối."
     assert len(api.documents(staff.chat)) == 0 and len(api.documents(resident.chat)) == 0
 
 
@@ -227,7 +227,7 @@ async def test_staff_stats_in_numbers_and_residents_refused(
 ) -> None:
     await resident.say("/start an-bien")
     text = (await staff.say("/stats"))["text"]
-    assert "Kết quả truyền thông tháng này" in text
+    assert "Kết quả tuyên truyền tháng này" in text
     assert "Đang nhận cảnh báo: 1 (1 hộ gia đình, 0 nhóm)" in text
     reply = await resident.say("/stats")
     assert reply["text"] == "Xin lỗi, chức năng này chỉ dành cho cán bộ phường."

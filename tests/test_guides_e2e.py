@@ -6,6 +6,7 @@ import unicodedata
 
 from telegram.ext import Application
 
+from bot.channels.telegram.handlers.common import fit
 from tests.auxil.chat import Person
 from tests.fakes import FakeBotAPI
 
@@ -22,26 +23,25 @@ async def test_browse_topic_then_guide_then_related_in_one_message(
 ) -> None:
     await resident.say("/start hang-kenh")
     reply = await resident.say("/guides")
-    assert reply["text"] == "Mời chọn chủ đề:"
+    assert reply["text"] == "Bà con vui lòng chọn chủ đề:"
     menu_id = resident.keyboard_message_id()
-    await resident.press("Bão và áp thấp nhiệt đới")
+    await resident.press("🌀 Bão, áp thấp")
     labels = list(resident.buttons())
-    assert any(label.startswith("Trước:") for label in labels)
-    assert any(label.startswith("Trong khi:") for label in labels)
-    assert any(label.startswith("Sau:") for label in labels)
-    await resident.press([lb for lb in labels if lb.startswith("Trước:")][0].split(": ", 1)[1])
+    storm = bot.bot_data["services"].library.for_hazard("storm", "vi")
+    assert labels == [fit(g.label) for g in storm] + ["◀ Tất cả hướng dẫn"]  # no phase prefix
+    await resident.press(labels[0])
     shown = resident.last()
     assert shown["message_id"] == menu_id  # edited in place
     assert shown["text"].startswith("<b>")
     assert "Nguồn:" in shown["text"]
     buttons = resident.buttons()
-    assert "🆘 Số điện thoại khẩn cấp" in buttons and "📚 Tất cả hướng dẫn" in buttons
+    assert {"🆘 Số khẩn cấp", "📚 Tất cả hướng dẫn", "📋 Menu"} <= set(buttons)
     related = [b for b in buttons if b.startswith("📖 ")]
     assert 1 <= len(related) <= 3
     await resident.press(related[0])
     assert resident.keyboard_message_id() == menu_id
     await resident.press("Tất cả hướng dẫn")
-    assert resident.last()["text"] == "Mời chọn chủ đề:"
+    assert resident.last()["text"] == "Bà con vui lòng chọn chủ đề:"
 
     logged = [e for e in await events(bot) if e[0] == "guide_view"]
     assert len(logged) == 2
@@ -56,7 +56,7 @@ async def test_emergency_button_adds_the_numbers_below_the_guide(
     await resident.say("bão")
     guide_count = len(api.messages(resident.chat))
     mark = api.mark()
-    await resident.press("Số điện thoại khẩn cấp")
+    await resident.press("Số khẩn cấp")
     call = await resident.reply_since(mark)
     assert "<b>112</b>" in call.params["text"]
     assert len(api.messages(resident.chat)) == guide_count + 1
@@ -92,15 +92,15 @@ async def test_danger_words_put_the_emergency_numbers_first(
     reply = await resident.say("cứu tôi với nước ngập đến cổ")
     text = reply["text"]
     assert text.index("<b>112</b>") < text.index("Nguồn:")
-    assert text.startswith("🆘")
+    assert text.startswith("🆘 Nếu đang gặp nguy hiểm, hãy gọi ngay 112.\n")
 
 
 async def test_no_match_is_answered_kindly_with_the_menu_and_logged(
     bot: Application, resident: Person  # type: ignore[type-arg]
 ) -> None:
     reply = await resident.say("xe buýt số 7 mấy giờ chạy qwerty")
-    assert "chưa tìm được hướng dẫn" in reply["text"]
-    assert "Bão và áp thấp nhiệt đới" in {
+    assert "Chưa tìm được hướng dẫn" in reply["text"]
+    assert "🌀 Bão, áp thấp" in {
         b["text"] for row in reply["reply_markup"]["inline_keyboard"] for b in row
     }
     question = [e for e in await events(bot) if e[0] == "question"][-1]
@@ -124,5 +124,5 @@ async def test_forged_guide_buttons_are_refused_kindly(
     await resident.say("/guides")
     for data in ("g:v:no-such-guide", "g:h:meteor", "g:v:../etc"):
         answer = await resident.press_data(data)
-        assert answer.params.get("text") == "Nút này không còn dùng được.", data
-    assert resident.last()["text"] == "Mời chọn chủ đề:"
+        assert answer.params.get("text") == "Nút này đã cũ. Bà con bấm /help để mở lại menu.", data
+    assert resident.last()["text"] == "Bà con vui lòng chọn chủ đề:"

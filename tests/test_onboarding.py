@@ -23,7 +23,7 @@ async def test_start_offers_language_then_area_then_confirms(
     bot: Application, resident: Person  # type: ignore[type-arg]
 ) -> None:
     reply = await resident.say("/start")
-    assert "Mời bà con chọn ngôn ngữ" in reply["text"]
+    assert "Bà con vui lòng chọn ngôn ngữ" in reply["text"]
     assert "Please choose your language" in reply["text"]
     assert set(resident.buttons()) == {"🇻🇳 Tiếng Việt", "🇬🇧 English"}
 
@@ -34,13 +34,13 @@ async def test_start_offers_language_then_area_then_confirms(
     assert "An Biên" in first_page and "Vĩnh Niệm" not in first_page  # paged
     keyboard_id = resident.keyboard_message_id()
 
-    await resident.press("More ▶")
+    await resident.press("Next page ▶")
     assert resident.keyboard_message_id() == keyboard_id  # edited in place, not piled up
     assert "Vĩnh Niệm" in resident.buttons()
 
     await resident.press("Vĩnh Niệm")
     confirmation = resident.last()
-    assert "You are subscribed to warnings for <b>Vĩnh Niệm</b>" in confirmation["text"]
+    assert "Subscribed to warnings for <b>Vĩnh Niệm</b>" in confirmation["text"]
     assert "/guides" in confirmation["text"] and "/emergency" in confirmation["text"]
     assert len(resident.api.messages(resident.chat)) == 1  # one message, edited throughout
 
@@ -53,16 +53,16 @@ async def test_vietnamese_onboarding_speaks_vietnamese(
 ) -> None:
     await resident.say("/start")
     await resident.press("Tiếng Việt")
-    assert "Bà con đang sống ở khu dân cư nào?" in resident.last()["text"]
+    assert "Bà con vui lòng chọn khu dân cư đang sống" in resident.last()["text"]
     await resident.press("Khu An Biên")
-    assert "Bạn đã đăng ký nhận cảnh báo cho <b>Khu An Biên</b>" in resident.last()["text"]
+    assert "Đã đăng ký nhận cảnh báo cho <b>Khu An Biên</b>" in resident.last()["text"]
 
 
 async def test_deep_link_subscribes_at_once(
     bot: Application, resident: Person  # type: ignore[type-arg]
 ) -> None:
     reply = await resident.say("/start hang-kenh")
-    assert "Bạn đã đăng ký nhận cảnh báo cho <b>Khu Hàng Kênh</b>" in reply["text"]
+    assert "Đã đăng ký nhận cảnh báo cho <b>Khu Hàng Kênh</b>" in reply["text"]
     row = await get_chat(services(bot).db, resident.chat)
     assert (row.area_id, row.subscribed) == ("hang-kenh", True)
 
@@ -73,7 +73,7 @@ async def test_deep_link_in_english_for_an_english_phone(
     api.add_chat(5550077, "private")
     tourist = Person(api, 5550077, language_code="en-GB")
     reply = await tourist.say("/start an-bien")
-    assert "You are subscribed to warnings for <b>An Biên</b>" in reply["text"]
+    assert "Subscribed to warnings for <b>An Biên</b>" in reply["text"]
 
 
 async def test_junk_deep_link_gets_normal_onboarding(
@@ -90,23 +90,23 @@ async def test_area_language_subscribe_unsubscribe(
     bot: Application, resident: Person  # type: ignore[type-arg]
 ) -> None:
     reply = await resident.say("/subscribe")
-    assert "Bà con đang sống ở khu dân cư nào?" in reply["text"]  # no area yet: choose one
+    assert "Bà con vui lòng chọn khu dân cư đang sống" in reply["text"]  # no area yet: choose one
     await resident.press("Khu Cát Dài")
     reply = await resident.say("/area")
-    assert "Khu dân cư của bạn: <b>Khu Cát Dài</b>" in reply["text"]
+    assert "Khu dân cư đang chọn: <b>Khu Cát Dài</b>" in reply["text"]
     await resident.press("Khu Hồ Nam")
     assert "<b>Khu Hồ Nam</b>" in resident.last()["text"]
 
     reply = await resident.say("/language")
     await resident.press("English")
-    assert resident.last()["text"] == "Done: the bot will now speak English with you."
+    assert resident.last()["text"] == "Switched to English."
 
     reply = await resident.say("/unsubscribe")
-    assert "You will no longer receive warnings" in reply["text"]
+    assert "Warnings stopped" in reply["text"]
     reply = await resident.say("/unsubscribe")
-    assert "You are not subscribed" in reply["text"]
+    assert "Warnings are not on for this chat" in reply["text"]
     reply = await resident.say("/subscribe")
-    assert "You are subscribed to warnings for <b>Hồ Nam</b>" in reply["text"]
+    assert "Subscribed to warnings for <b>Hồ Nam</b>" in reply["text"]
 
     svc = services(bot)
     rows = await svc.db.fetchall("SELECT kind, area_id, detail FROM events ORDER BY id")
@@ -132,7 +132,7 @@ async def test_subscription_survives_a_restart(
         await resident.press("Lam Sơn")
     async with running(build_application(make_config(api, db_path)), poll_timeout=1):
         reply = await resident.say("/area")
-        assert "Your neighbourhood: <b>Lam Sơn</b>" in reply["text"]
+        assert "Neighbourhood: <b>Lam Sơn</b>" in reply["text"]
 
 
 async def test_help_lists_resident_commands_only(
@@ -148,9 +148,9 @@ async def test_emergency_numbers(bot: Application, resident: Person) -> None:  #
     for number, words in (("112", "cứu nạn"), ("113", "công an"), ("114", "cháy"),
                           ("115", "cấp cứu")):
         assert f"<b>{number}</b>" in text and words in text
-    # The shipped contacts are a sample: no made-up ward numbers are shown to residents.
+    # The shipped contacts are a sample: no made-up ward numbers, and no empty ward block.
     assert "0225 000" not in text
-    assert "Phường chưa công bố số liên hệ" in text
+    assert "Liên hệ của phường" not in text
 
 
 async def test_nfd_command_text_is_handled(bot: Application, resident: Person) -> None:  # type: ignore[type-arg]

@@ -12,10 +12,10 @@ async def test_mydata_lists_everything_stored(
     bot: Application, resident: Person  # type: ignore[type-arg]
 ) -> None:
     reply = await resident.say("/mydata")
-    assert reply["text"] == "Sẵn sàng không lưu gì về cuộc trò chuyện này."  # a stranger
+    assert reply["text"] == "Chưa lưu thông tin nào về cuộc trò chuyện này."  # a stranger
     await resident.say("/start ho-nam")
     text = (await resident.say("/mydata"))["text"]
-    assert "Mã cuộc trò chuyện: 5550001" in text
+    assert "Mã số: 5550001" in text
     assert "Khu dân cư: Khu Hồ Nam" in text
     assert "Cảnh báo: đang nhận" in text
     assert "Ngôn ngữ: Tiếng Việt" in text
@@ -39,7 +39,7 @@ async def test_forget_asks_then_deletes_and_keeps_counts(
 
     await resident.say("/forget")
     await resident.press("Đồng ý xóa")
-    assert "Dữ liệu của bạn đã được xóa" in resident.last()["text"]
+    assert "Đã xóa dữ liệu" in resident.last()["text"]
     assert await get_chat(svc.db, resident.chat) is None
     # Nothing in the log points to the person; the subscription count is balanced.
     rows = await svc.db.fetchall("SELECT * FROM events")
@@ -59,4 +59,4 @@ async def test_forget_button_pressed_twice_is_harmless(
     await resident.press_data(data, message_id)
     answer = await resident.press_data(data, message_id)
     assert answer.status == 200
-    assert "Dữ liệu của bạn đã được xóa" in resident.last()["text"]
+    assert "Đã xóa dữ liệu" in resident.last()["text"]

@@ -172,8 +172,8 @@ async def test_an_emptied_campaigns_folder_keeps_its_campaigns_and_one_file_remo
         async with bot_with(api, tmp_path, folder) as bot:
             svc = bot.bot_data["services"]
             assert [c.key for c in await svc.campaigns.all()] == keys
-            await api.wait_message(LEAD_ID, since=0, contains="không có tệp chiến dịch nào")
-    assert told(api, LEAD_ID, "không có tệp chiến dịch nào") == 1
+            await api.wait_message(LEAD_ID, since=0, contains="không có tệp nào")
+    assert told(api, LEAD_ID, "không có tệp nào") == 1
 
     shutil.copytree(data_dir("broadcasts"), folder, dirs_exist_ok=True)
     (folder / "heat.toml").unlink()

@@ -35,7 +35,7 @@ async def test_a_residents_phone_and_email_are_neither_stored_nor_exported(
     svc = bot.bot_data["services"]
     await resident.say("/start an-bien")
     reply = await resident.say(QUESTION)
-    assert "chưa tìm được hướng dẫn" in reply["text"]  # an unanswered question
+    assert "Chưa tìm được hướng dẫn" in reply["text"]  # an unanswered question
 
     rows = await svc.db.fetchall(
         "SELECT detail FROM events WHERE kind = 'question' AND guide_id IS NULL")

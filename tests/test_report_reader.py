@@ -42,7 +42,7 @@ async def test_a_question_asked_during_the_years_export_is_answered(
     finally:
         await svc.db.conn.set_trace_callback(None)
     assert "ngập" in reply["text"].lower()  # the flood guide
-    assert "Kết quả truyền thông" in sent.params["caption"]
+    assert "Kết quả tuyên truyền" in sent.params["caption"]
     path = tmp_path / "year.xlsx"
     path.write_bytes(api.documents(lead.chat)[-1]["data"])
     book = openpyxl.load_workbook(path)

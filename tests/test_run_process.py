@@ -60,7 +60,7 @@ async def test_run_onboards_keeps_subscription_across_restart_and_never_logs_tok
         assert set(resident.buttons()) == {"🇻🇳 Tiếng Việt", "🇬🇧 English"}, reply
         await resident.press("English")
         await resident.press("Lam Sơn")
-        assert "You are subscribed to warnings for <b>Lam Sơn</b>" in resident.last()["text"]
+        assert "Subscribed to warnings for <b>Lam Sơn</b>" in resident.last()["text"]
         api.fail_next("sendMessage", status=500, chat_id=resident.chat)  # an error gets logged
         await resident.say("/help")
     finally:
@@ -71,7 +71,7 @@ async def test_run_onboards_keeps_subscription_across_restart_and_never_logs_tok
     proc = await start_bot(api, db)
     try:
         reply = await resident.say("/area")
-        assert "Your neighbourhood: <b>Lam Sơn</b>" in reply["text"]
+        assert "Neighbourhood: <b>Lam Sơn</b>" in reply["text"]
     finally:
         code, second_output, _ = await stop_bot(proc)
     assert code == 0

@@ -18,7 +18,7 @@ def test_shell_subscribes_and_shows_emergency_numbers() -> None:
     assert result.returncode == 0, result.stderr
     assert "[1] 🇻🇳 Tiếng Việt  [2] 🇬🇧 English" in out
     assert "Which neighbourhood do you live in?" in out  # pressed 2: English
-    assert "You are subscribed to warnings for Lam Sơn" in out  # pressed 1: the first area
+    assert "Subscribed to warnings for Lam Sơn" in out  # pressed 1: the first area
     assert "112 – disasters, search and rescue" in out
     assert "(you are now lead, user 3003)" in out
     assert "/staff" in out.split("(you are now lead")[1]

@@ -18,21 +18,21 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("start", N_("Start: choose your language and neighbourhood")),
-    Command("help", N_("What this bot can do")),
+    Command("help", N_("Menu and how to ask a question")),
     Command("guides", N_("Guides for storms, floods, heat and cold")),
     Command("emergency", N_("Emergency phone numbers")),
     Command("area", N_("See or change your neighbourhood")),
     Command("language", N_("Change the language")),
     Command("subscribe", N_("Receive warnings for your neighbourhood")),
     Command("unsubscribe", N_("Stop receiving warnings")),
-    Command("mydata", N_("See what the bot stores about you")),
-    Command("forget", N_("Delete your data")),
+    Command("mydata", N_("See what is stored about you")),
+    Command("forget", N_("Delete the stored data")),
     Command("broadcast", N_("Staff: send or schedule a warning"), Role.STAFF),
-    Command("scheduled", N_("Staff: scheduled broadcasts, with cancel buttons"), Role.STAFF),
+    Command("scheduled", N_("Staff: see or cancel scheduled broadcasts"), Role.STAFF),
     Command("cancel", N_("Staff: leave the broadcast being written, sending nothing"), Role.STAFF),
     Command("stats", N_("Staff: this month's outreach in numbers"), Role.STAFF),
-    Command("export", N_("Lead office: the outreach workbook for a period"), Role.LEAD),
-    Command("staff", N_("Lead office: list, add or remove ward staff"), Role.LEAD),
+    Command("export", N_("Lead officer: download the outreach report (Excel)"), Role.LEAD),
+    Command("staff", N_("Lead officer: list, add or remove ward staff"), Role.LEAD),
 )
 
 

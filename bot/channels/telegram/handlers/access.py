@@ -21,7 +21,7 @@ async def refuse(
     """The same refusal for a command or a (possibly forged) button."""
     _ = gettext(lang)
     text = (
-        _("Sorry, this is only for the lead office.")
+        _("Sorry, this is only for the lead officer.")
         if need == Role.LEAD
         else _("Sorry, this is only for ward staff.")
     )

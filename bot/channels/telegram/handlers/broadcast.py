@@ -33,9 +33,17 @@ from bot.broadcasts.broadcasts import BroadcastError
 from bot.broadcasts.delivery import escape_staff_text
 from bot.channels.telegram.handlers import callbacks, fallback
 from bot.channels.telegram.handlers.access import staff_chat
-from bot.channels.telegram.handlers.common import answer, buttons, chat_row, services, show
+from bot.channels.telegram.handlers.common import (
+    answer,
+    buttons,
+    chat_row,
+    fit,
+    services,
+    show,
+)
+from bot.channels.telegram.handlers.guides import guide_label, hazard_label
 from bot.guides.library import HAZARDS
-from bot.i18n import date_time, day, gettext, number, weekday_names, zone
+from bot.i18n import N_, date_time, day, gettext, number, weekday_names, zone
 from bot.roles import Role
 from bot.store.chats import ChatRow
 
@@ -44,6 +52,9 @@ logger = logging.getLogger(__name__)
 DRAFT = "broadcast_wizard"
 WIZARD_TIMEOUT = 15 * 60  # seconds without an answer before the draft is dropped
 MAX_TEXT = 3500
+STALE = N_("This button is old. Start again with /broadcast.")
+# Zones staff call "giờ Việt Nam" (Hải Phòng's); any other configured zone is named in full.
+VIETNAM_ZONES = ("Asia/Ho_Chi_Minh", "Asia/Saigon")
 
 # The wizard's steps (ConversationHandler states).
 TARGETS, TEXT_VI, TEXT_EN, WHEN, AT_TIME, WEEKLY_AT, URGENCY, CONFIRM = range(8)
@@ -80,11 +91,21 @@ def _target_markup(context: ContextTypes.DEFAULT_TYPE, lang: str):  # type: igno
     tick = lambda key: "✅ " if key in chosen else ""  # noqa: E731
     rows = [[(("✅ " if draft.get("all") else "") + _("Everyone subscribed"),
               callbacks.bc("all"))]]
-    cells = [(tick(a.id) + a.name(lang), callbacks.bc("t", a.id)) for a in svc.areas.areas]
-    cells += [(tick(g.id) + g.name(lang), callbacks.bc("t", g.id)) for g in svc.areas.groups]
+    cells = [(fit(tick(a.id) + a.name(lang)), callbacks.bc("t", a.id)) for a in svc.areas.areas]
+    cells += [(fit(tick(g.id) + g.name(lang)), callbacks.bc("t", g.id))
+              for g in svc.areas.groups]
     rows += [cells[i : i + 2] for i in range(0, len(cells), 2)]
     rows.append([(_("Next ▶"), callbacks.bc("next")), (_("Cancel"), callbacks.bc("stop"))])
     return buttons(rows)
+
+
+def _targets_text(context: ContextTypes.DEFAULT_TYPE, lang: str) -> str:
+    """The question, and the whole name of each group of areas whose button had to be cut."""
+    _ = gettext(lang)
+    cut = [g.name(lang) for g in services(context).areas.groups
+           if fit("✅ " + g.name(lang)) != "✅ " + " ".join(g.name(lang).split())]
+    return "\n".join([_("New broadcast. Who should receive it? Choose areas, then Next."),
+                      *("• " + html.escape(name) for name in cut)])
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -94,9 +115,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         return END
     _ = gettext(row.lang)
     context.user_data[DRAFT] = {"targets": [], "all": False}  # type: ignore[index]
-    await show(update, _("New broadcast. Who should receive it? Choose areas, then Next.") +
-               "\n" + _("/cancel leaves without sending."),
-               _target_markup(context, row.lang))
+    await show(update, _targets_text(context, row.lang) + "\n" +
+               _("/cancel leaves without sending."), _target_markup(context, row.lang))
     return TARGETS
 
 
@@ -129,17 +149,15 @@ async def _step(  # noqa: C901 - one branch per button, as the wizard reads
     draft = _draft(context)
     if step == "all":
         draft["all"], draft["targets"] = not draft.get("all"), []
-        await show(update, _("New broadcast. Who should receive it? Choose areas, then Next."),
-                   _target_markup(context, lang))
+        await show(update, _targets_text(context, lang), _target_markup(context, lang))
     elif step == "t":
         known = {a.id for a in svc.areas.areas} | {g.id for g in svc.areas.groups}
         if value not in known:
-            await answer(update, context, _("This button is no longer valid."))
+            await answer(update, context, _(STALE))
             return None
         draft["targets"] = sorted(set(draft.get("targets", [])) ^ {value})
         draft["all"] = False
-        await show(update, _("New broadcast. Who should receive it? Choose areas, then Next."),
-                   _target_markup(context, lang))
+        await show(update, _targets_text(context, lang), _target_markup(context, lang))
     elif step == "next":
         if not draft.get("all") and not draft.get("targets"):
             await answer(update, context, _("Choose at least one area, or everyone."), True)
@@ -149,12 +167,14 @@ async def _step(  # noqa: C901 - one branch per button, as the wizard reads
                    buttons([[(_("📖 Send a guide"), callbacks.bc("guides"))]]))
         return TEXT_VI
     elif step == "guides":
-        rows = [[(_(label), callbacks.bc("gh", hazard))] for hazard, label in HAZARDS.items()]
-        await show(update, _("Choose a topic:"), buttons(rows))
+        cells = [(hazard_label(hazard, lang), callbacks.bc("gh", hazard)) for hazard in HAZARDS
+                 if svc.library.for_hazard(hazard, lang)]
+        await show(update, _("Choose the topic of the guide to send:"),
+                   buttons([cells[i : i + 2] for i in range(0, len(cells), 2)]))
     elif step == "gh" and value in HAZARDS:
         found = svc.library.for_hazard(value, lang)
-        rows = [[(g.title[:60], callbacks.bc("g", g.id))] for g in found]
-        await show(update, _("Choose a guide:"), buttons(rows))
+        rows = [[(guide_label(g), callbacks.bc("g", g.id))] for g in found]
+        await show(update, _("Choose the guide to send:"), buttons(rows))
     elif step == "g" and svc.library.get(value, "vi") is not None:
         vi, en = svc.library.get(value, "vi"), svc.library.guides.get((value, "en"))
         draft["text_vi"] = as_plain_text(vi.title, vi.body)  # type: ignore[union-attr]
@@ -172,11 +192,11 @@ async def _step(  # noqa: C901 - one branch per button, as the wizard reads
         await show(update, _("Every week on which day?"), buttons([cells[:4], cells[4:]]))
     elif step == "wd" and value in {str(i) for i in range(7)}:
         draft["weekday"] = int(value)
-        await show(update, _("Send the time and the last day, local time, like: 07:30 30/11"))
+        await show(update, _weekly_example(context, lang))
         return WEEKLY_AT
     elif step == "later":
-        await show(update, _("Send the time as HH:MM (today, or tomorrow if it has passed) or "
-                             "YYYY-MM-DD HH:MM, local time."))
+        await show(update, _("Type the send time (Vietnam time), for example 07:30 (today, or "
+                             "tomorrow if that time has passed) or 01/12/2026 07:30."))
         return AT_TIME
     elif step in ("urgent", "normal"):
         draft["urgent"] = step == "urgent"
@@ -185,7 +205,7 @@ async def _step(  # noqa: C901 - one branch per button, as the wizard reads
         await _confirm(update, context, lang)
         return END
     else:
-        await answer(update, context, _("This button is no longer valid."))
+        await answer(update, context, _(STALE))
     return None
 
 
@@ -234,7 +254,8 @@ async def typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int 
     when = _parse_time(text, services(context).config.tz)
     if when is None:
         _ = gettext(lang)
-        await _reply(update, _("Please send a time like 07:30 or 2026-12-01 07:30."))
+        await _reply(update, _("Please type a time still to come, like 07:30 or "
+                               "01/12/2026 07:30."))
         return None
     _draft(context)["send_at"] = when.isoformat()
     return await _ask_urgency(update, lang)
@@ -248,8 +269,7 @@ async def typed_weekly(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     lang, text = typed
     parsed = _parse_weekly(text, services(context).config.tz)
     if parsed is None:
-        _ = gettext(lang)
-        await _reply(update, _("Please send a time and a last day like 07:30 30/11."))
+        await _reply(update, _weekly_example(context, lang))
         return None
     draft = _draft(context)
     draft["weekly"], draft["send_at"] = parsed, None
@@ -301,6 +321,20 @@ async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.warning("could not tell a staff chat its draft was dropped", exc_info=True)
 
 
+def _weekly_example(context: ContextTypes.DEFAULT_TYPE, lang: str) -> str:
+    """The weekly step's question, its example's last day four weeks ahead (dd/mm/yyyy)."""
+    _ = gettext(lang)
+    last = datetime.now(services(context).config.tz).date() + timedelta(weeks=4)
+    return _("Type the time (Vietnam time) and the last day to send, for example: "
+             "07:30 {day}").format(day=last.strftime("%d/%m/%Y"))
+
+
+def _zone_name(tz: Any, lang: str, at: datetime | None) -> str:
+    """ "giờ Việt Nam" for the ward's zone: staff know no zone names."""
+    _ = gettext(lang)
+    return _("Vietnam time") if getattr(tz, "key", None) in VIETNAM_ZONES else zone(tz, lang, at)
+
+
 def _audience_lost(draft: dict[str, Any]) -> bool:
     """A draft that names neither everyone nor an area is stale (a dropped draft's steps
     answered later): it is never read as "everyone"."""
@@ -312,7 +346,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     row = await staff_chat(update, context, Role.STAFF)
     if row is not None:
         _ = gettext(row.lang)
-        await answer(update, context, _("This button is no longer valid."))
+        await answer(update, context, _(STALE))
 
 
 def as_plain_text(title: str, body: str) -> str:
@@ -388,14 +422,14 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
     draft = _draft(context)
     if _audience_lost(draft) or not draft.get("text_vi"):
         _drop(context)
-        await show(update, _("This button is no longer valid."))
+        await show(update, _(STALE))
         return END
     targets = None if draft.get("all") else draft.get("targets")
     try:
         areas = None if targets is None else svc.broadcasts.expand_targets(targets)
     except BroadcastError:
         _drop(context)
-        await show(update, _("This button is no longer valid."))
+        await show(update, _(STALE))
         return END
     recipients = await svc.broadcasts.count_recipients(areas)
     tz = svc.config.tz
@@ -403,24 +437,23 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
     if draft.get("weekly"):
         at = _weekly_campaign(draft, tz).next_after(datetime.now(UTC), tz)
         if at is None:
-            await show(update, _("Please send a time and a last day like 07:30 30/11."))
+            await show(update, _weekly_example(context, lang))
             return WEEKLY_AT
         when_text = _("every week until {day}; next: {when}").format(
             day=day(datetime.fromisoformat(draft["weekly"][1]).date(), lang),
-            when=date_time(at, lang, tz))
+            when=date_time(at, lang, tz)) + f" ({_zone_name(tz, lang, at)})"
     elif draft.get("send_at"):
         at = datetime.fromisoformat(draft["send_at"])
-        when_text = date_time(at, lang, tz)
+        when_text = f"{date_time(at, lang, tz)} ({_zone_name(tz, lang, at)})"
     else:
-        when_text = _("now")
-    summary = _("Recipients now: {n}. Sends: {when} ({tz}). {urgency}").format(
+        when_text = _("right now")
+    summary = _("Recipients now: {n}. Sends: {when}. {urgency}").format(
         n=number(recipients, lang),
         when=when_text,
-        tz=zone(tz, lang, at),
         urgency=_("Urgent.") if draft.get("urgent") else _("Normal."),
     )
-    await show(update, _("Preview: residents will see exactly the next message.") + "\n" +
-               html.escape(summary))
+    await show(update, _("Preview: residents will see the message below, exactly as shown.") +
+               "\n" + html.escape(summary))
     message = update.effective_message
     if message is not None:
         await message.reply_text(escape_staff_text(draft["text_vi"]))
@@ -428,7 +461,7 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
             await message.reply_text(escape_staff_text(draft["text_en"]))
         await message.reply_text(
             _("Send it?"),
-            reply_markup=buttons([[(_("Confirm"), callbacks.bc("ok")),
+            reply_markup=buttons([[(_("✅ Send"), callbacks.bc("ok")),
                                    (_("Cancel"), callbacks.bc("stop"))]]),
         )
     return CONFIRM
@@ -440,7 +473,7 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
     draft = context.user_data.pop(DRAFT, None) or {}  # type: ignore[union-attr]
     user = update.effective_user
     if not draft.get("text_vi") or user is None or _audience_lost(draft):
-        await show(update, _("This button is no longer valid."))
+        await show(update, _(STALE))
         return
     if draft.get("weekly"):
         await svc.campaigns.add_weekly(_weekly_campaign(draft, svc.config.tz),
@@ -459,8 +492,12 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
         except BroadcastError as exc:
             await show(update, html.escape(str(exc)))
             return
-        await show(update, _("Broadcast #{id} is scheduled for {when}.").format(
-            id=b.id, when=date_time(b.send_at, lang, svc.config.tz)))
+        if draft.get("send_at"):
+            await show(update, _("Broadcast #{id} is scheduled for {when}.").format(
+                id=b.id, when=date_time(b.send_at, lang, svc.config.tz)))
+        else:
+            # Sent now: say so, not "scheduled for" this minute; progress follows below.
+            await show(update, _("Broadcast #{id} is being sent.").format(id=b.id))
     scheduler = context.application.bot_data.get("scheduler")
     if scheduler is not None:
         await scheduler.reconcile()

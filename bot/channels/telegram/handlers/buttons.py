@@ -11,6 +11,7 @@ from bot.channels.telegram.handlers import (
     broadcast,
     callbacks,
     guides,
+    info,
     onboarding,
     privacy,
     reports,
@@ -43,6 +44,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await privacy.confirm_forget(update, context, action.args[0] == "y")
         elif action.name in ("guides_menu", "guides_hazard", "guide", "emergency"):
             await guides.on_button(update, context, action.name, action.args)
+        elif action.name == "menu":
+            await info.menu_pressed(update, context)
         elif action.name == "export":
             await reports.on_button(update, context, action.args[0])
         elif action.name == "broadcast" and action.args[0] in scheduled.STEPS:

@@ -21,6 +21,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "guides_hazard": re.compile(r"^g:h:([a-z]{1,16})$"),
     "guide": re.compile(r"^g:v:([a-z0-9][a-z0-9-]{0,39})$"),
     "emergency": re.compile(r"^e$"),
+    "menu": re.compile(r"^m$"),
     "export": re.compile(r"^x:(tm|lm|tq|ty|ly)$"),
     "broadcast": re.compile(
         r"^b:(all|next|stop|noen|now|later|weekly|urgent|normal|ok|guides)$"
@@ -82,6 +83,7 @@ def staff_remove(user_id: int) -> str:
 STAFF_CANCEL = "s:x"
 GUIDES_MENU = "g:m"
 EMERGENCY = "e"
+MENU = "m"
 
 
 def guides_hazard(hazard: str) -> str:

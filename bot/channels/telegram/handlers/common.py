@@ -18,7 +18,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram.handlers import callbacks
-from bot.i18n import gettext, guess_lang
+from bot.i18n import N_, gettext, guess_lang
 from bot.services import Services
 from bot.store.chats import ChatRow
 
@@ -26,6 +26,19 @@ logger = logging.getLogger(__name__)
 
 AREAS_PER_PAGE = 8
 ADMIN_STATUSES = ("creator", "administrator")
+MAX_LABEL = 30  # characters of a full-width inline button a phone shows whole
+
+# The one line that opens every danger answer and every reply that did not understand: the same
+# words everywhere, so a resident in trouble reads the action first whatever they sent.
+DANGER_LINE = N_("🆘 If you are in danger, call 112 now.")
+MENU = N_("📋 Menu")
+EMERGENCY_BUTTON = N_("🆘 Emergency numbers")
+GUIDES_BUTTON = N_("📚 All guides")
+# The main feature, said where residents start (/help, subscribed): they may simply type.
+ASK_HINT = N_(
+    "💬 Just type your question in a few words (Vietnamese works too, with or without accents). "
+    "For example: <i>flood in the house now</i> or <i>what to prepare before a storm</i>."
+)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -63,16 +76,18 @@ def area_keyboard(svc: Services, lang: str, page: int = 0) -> InlineKeyboardMark
     rows: list[list[InlineKeyboardButton]] = []
     for i in range(0, len(shown), 2):
         rows.append(
-            [InlineKeyboardButton(a.name(lang), callback_data=callbacks.area(a.id))
+            [InlineKeyboardButton(fit(a.name(lang)), callback_data=callbacks.area(a.id))
              for a in shown[i : i + 2]]
         )
     if pages > 1:
         nav = []
         if page > 0:
-            nav.append(InlineKeyboardButton(_("◀ Back"), callback_data=callbacks.page(page - 1)))
+            nav.append(InlineKeyboardButton(_("◀ Previous page"),
+                                            callback_data=callbacks.page(page - 1)))
         nav.append(InlineKeyboardButton(f"{page + 1}/{pages}", callback_data=callbacks.page(page)))
         if page < pages - 1:
-            nav.append(InlineKeyboardButton(_("More ▶"), callback_data=callbacks.page(page + 1)))
+            nav.append(InlineKeyboardButton(_("Next page ▶"),
+                                            callback_data=callbacks.page(page + 1)))
         rows.append(nav)
     return InlineKeyboardMarkup(rows)
 
@@ -81,6 +96,31 @@ def buttons(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows]
     )
+
+
+def fit(label: str, limit: int = MAX_LABEL) -> str:
+    """A button label cut to what a phone shows (names from files can be long): an explanation
+    in brackets goes first ("Cụm An Biên (Lam Sơn, Cát Dài, An Biên)" → "Cụm An Biên"), then
+    the end of the words."""
+    label = " ".join(label.split())
+    if len(label) > limit and " (" in label and label.endswith(")"):
+        label = label[: label.rindex(" (")]
+    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+
+
+def danger_line(lang: str) -> str:
+    _ = gettext(lang)
+    return _(DANGER_LINE)
+
+
+def menu_row(lang: str) -> list[tuple[str, str]]:
+    """The "📋 Menu" button: a way back to /help's menu from any answer."""
+    _ = gettext(lang)
+    return [(_(MENU), callbacks.MENU)]
+
+
+def menu_only(lang: str) -> InlineKeyboardMarkup:
+    return buttons([menu_row(lang)])
 
 
 async def show(

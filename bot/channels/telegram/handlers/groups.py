@@ -34,8 +34,8 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         row = await chat_row(update, context)
         _ = gettext(row.lang)
         greeting = _(
-            "Hello! I am <b>Sẵn sàng</b>, the disaster-preparedness bot of Lê Chân ward. "
-            "I can send this group warnings for its neighbourhood."
+            "Hello! This is <b>Sẵn sàng</b>, the disaster-preparedness channel of Lê Chân "
+            "ward. This group can receive warnings for its neighbourhood."
         )
         await context.bot.send_message(
             chat.id,

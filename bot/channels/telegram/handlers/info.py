@@ -1,51 +1,94 @@
-"""/help, /emergency and /guides."""
+"""/help (the menu every answer's "📋 Menu" button opens) and /emergency."""
 
 from __future__ import annotations
 
 import html
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram.commands import visible_to
-from bot.channels.telegram.handlers.common import chat_row, services, show
+from bot.channels.telegram.handlers import callbacks
+from bot.channels.telegram.handlers.common import (
+    ASK_HINT,
+    EMERGENCY_BUTTON,
+    GUIDES_BUTTON,
+    buttons,
+    chat_row,
+    danger_line,
+    menu_only,
+    services,
+    show,
+)
 from bot.i18n import gettext
+from bot.roles import Role
 from bot.services import Services
+
+
+def help_text(role: Role, lang: str, private: bool = True) -> str:
+    """What the bot is for, how to ask (the main feature: questions are answered in private
+    chats only), the commands, and the 112 line."""
+    _ = gettext(lang)
+    lines = [
+        _(
+            "<b>Sẵn sàng</b> – Lê Chân ward's disaster-preparedness channel: what to do in "
+            "storms, floods, heat and cold, and warnings for your neighbourhood."
+        ),
+        "",
+    ]
+    if private:
+        lines += [_(ASK_HINT), ""]
+    lines += [f"/{c.name} – {html.escape(_(c.help))}" for c in visible_to(role)]
+    lines += ["", danger_line(lang)]
+    return "\n".join(lines)
+
+
+def help_markup(lang: str) -> InlineKeyboardMarkup:
+    _ = gettext(lang)
+    return buttons([[(_(GUIDES_BUTTON), callbacks.GUIDES_MENU),
+                     (_(EMERGENCY_BUTTON), callbacks.EMERGENCY)]])
+
+
+async def _help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    row = await chat_row(update, context)
+    user = update.effective_user
+    role = await svc.roles.of(user.id if user else None)
+    text = help_text(role, row.lang, private=row.kind == "private")
+    markup = help_markup(row.lang)
+    message = update.effective_message
+    if update.callback_query is not None and message is not None:
+        # The "📋 Menu" button: a new message below, so the answer above stays readable.
+        await message.reply_text(text, reply_markup=markup)
+    else:
+        await show(update, text, markup)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: what the bot does and the commands this user may use."""
-    svc = services(context)
-    row = await chat_row(update, context)
-    _ = gettext(row.lang)
-    user = update.effective_user
-    role = await svc.roles.of(user.id if user else None)
-    lines = [
-        _(
-            "<b>Sẵn sàng</b> helps the people of Lê Chân ward prepare for storms, floods, "
-            "heat and cold, and sends warnings for your neighbourhood."
-        ),
-        "",
-    ]
-    lines += [f"/{c.name} – {html.escape(_(c.help))}" for c in visible_to(role)]
-    lines += ["", _("In danger, call 112 (search and rescue) at once.")]
-    await show(update, "\n".join(lines))
+    await _help(update, context)
+
+
+async def menu_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Button m ("📋 Menu"): /help's menu."""
+    await _help(update, context)
 
 
 def emergency_text(svc: Services, lang: str) -> str:
+    """The 112 line first (an action, not a heading), then the numbers, then the ward's own
+    contacts when the ward has published them (no empty block: it would be a dead end)."""
     _ = gettext(lang)
     lines = [
-        "🆘 <b>" + _("Emergency numbers") + "</b> " + _("(free, day and night)"),
+        danger_line(lang),
+        "",
+        "<b>" + _("Emergency numbers") + "</b> " + _("(free, day and night)"),
         "<b>112</b> – " + _("disasters, search and rescue"),
         "<b>113</b> – " + _("police"),
-        "<b>114</b> – " + _("fire, rescue from buildings and lifts"),
+        "<b>114</b> – " + _("fire, explosions, rescue"),
         "<b>115</b> – " + _("ambulance, medical emergency"),
-        "",
-        "<b>" + _("Ward contacts") + "</b>",
     ]
-    if svc.contacts.sample or not svc.contacts.contacts:
-        lines.append(_("The ward office has not published its contact numbers here yet."))
-    else:
+    if svc.contacts.contacts and not svc.contacts.sample:
+        lines += ["", "<b>" + _("Ward contacts") + "</b>"]
         lines += [
             f"{html.escape(c.name(lang))}: <b>{html.escape(c.phone)}</b>"
             for c in svc.contacts.contacts
@@ -56,4 +99,4 @@ def emergency_text(svc: Services, lang: str) -> str:
 async def emergency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/emergency: the national numbers, then the ward's own."""
     row = await chat_row(update, context)
-    await show(update, emergency_text(services(context), row.lang))
+    await show(update, emergency_text(services(context), row.lang), menu_only(row.lang))

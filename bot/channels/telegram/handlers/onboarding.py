@@ -9,14 +9,17 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram.handlers.common import (
+    ASK_HINT,
     answer,
     area_keyboard,
     chat_row,
     is_group_admin,
     lang_keyboard,
+    menu_only,
     services,
     show,
 )
+from bot.channels.telegram.handlers.fallback import STALE_BUTTON
 from bot.i18n import LANGUAGES, gettext
 from bot.services import Services
 from bot.store.chats import ChatRow
@@ -42,14 +45,14 @@ def welcome_text() -> str:
 def choose_area_text(svc: Services, lang: str, row: ChatRow) -> str:
     _ = gettext(lang)
     if row.kind == "private":
-        text = _("Which neighbourhood do you live in? You will receive warnings for it.")
+        text = _("Which neighbourhood do you live in? Warnings will be sent for it.")
     else:
         text = _(
             "Which neighbourhood is this group in? A group administrator, please choose: "
             "the group will receive warnings for it."
         )
     if svc.areas.sample:
-        text += "\n\n<i>" + _("(Sample list of neighbourhoods, for trying the bot.)") + "</i>"
+        text += "\n\n<i>" + _("(Sample list of neighbourhoods, only for trying out.)") + "</i>"
     return text
 
 
@@ -57,10 +60,12 @@ def subscribed_text(svc: Services, row: ChatRow) -> str:
     _ = gettext(row.lang)
     area = html.escape(svc.areas.name(row.area_id, row.lang))
     if row.kind == "private":
-        head = _("✅ You are subscribed to warnings for <b>{area}</b>.").format(area=area)
+        head = _("✅ Subscribed to warnings for <b>{area}</b>.").format(area=area)
+        ask = "\n\n" + _(ASK_HINT)
     else:
         head = _("✅ This group will receive warnings for <b>{area}</b>.").format(area=area)
-    return head + "\n\n" + _(
+        ask = ""  # questions are answered in private chats only
+    return head + ask + "\n\n" + _(
         "How to prepare: /guides\n"
         "Emergency numbers: /emergency\n"
         "Change neighbourhood: /area · Stop warnings: /unsubscribe"
@@ -77,7 +82,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await show(update, _only_admins(row.lang))
             return
         result = await svc.subscriptions.subscribe(row.chat_id, payload)
-        await show(update, subscribed_text(svc, result.chat))
+        await show(update, subscribed_text(svc, result.chat), menu_only(row.lang))
         return
     if payload:
         logger.info("unknown /start payload ignored (%d characters)", len(payload))
@@ -99,7 +104,8 @@ async def choose_language(update: Update, context: ContextTypes.DEFAULT_TYPE, la
         await show(update, choose_area_text(svc, lang, row), area_keyboard(svc, lang))
         return
     _ = gettext(lang)
-    await show(update, _("Done: the bot will now speak English with you."))
+    # Each catalog names its own language: the Vietnamese reads "Đã chuyển sang tiếng Việt."
+    await show(update, _("Switched to English."), menu_only(lang))
 
 
 async def choose_area(update: Update, context: ContextTypes.DEFAULT_TYPE, area_id: str) -> None:
@@ -108,13 +114,13 @@ async def choose_area(update: Update, context: ContextTypes.DEFAULT_TYPE, area_i
     row = await chat_row(update, context)
     if svc.areas.get(area_id) is None:
         _ = gettext(row.lang)
-        await answer(update, context, _("This button is no longer valid."))
+        await answer(update, context, _(STALE_BUTTON))
         return
     if not await is_group_admin(update, context):
         await _refuse_not_admin(update, context, row.lang)
         return
     result = await svc.subscriptions.subscribe(row.chat_id, area_id)
-    await show(update, subscribed_text(svc, result.chat))
+    await show(update, subscribed_text(svc, result.chat), menu_only(row.lang))
 
 
 async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int) -> None:
@@ -131,7 +137,7 @@ async def area(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _ = gettext(row.lang)
     if row.area_id and svc.areas.get(row.area_id) is not None:
         name = html.escape(svc.areas.name(row.area_id, row.lang))
-        text = _("Your neighbourhood: <b>{area}</b>. To change it, choose another one.").format(
+        text = _("Neighbourhood: <b>{area}</b>. To change it, choose another one.").format(
             area=name
         )
     else:
@@ -157,7 +163,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await show(update, choose_area_text(svc, row.lang, row), area_keyboard(svc, row.lang))
         return
     result = await svc.subscriptions.subscribe(row.chat_id, row.area_id)
-    await show(update, subscribed_text(svc, result.chat))
+    await show(update, subscribed_text(svc, result.chat), menu_only(row.lang))
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -169,15 +175,17 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await show(update, _only_admins(row.lang))
         return
     if not row.subscribed:
-        await show(update, _("You are not subscribed to warnings. To subscribe: /subscribe"))
+        await show(update, _("Warnings are not on for this chat. To subscribe: /subscribe"),
+                   menu_only(row.lang))
         return
     await svc.subscriptions.unsubscribe(row.chat_id)
     await show(
         update,
         _(
-            "You will no longer receive warnings. Guides (/guides) and emergency numbers "
-            "(/emergency) are still here. To subscribe again: /subscribe"
+            "Warnings stopped. Guides (/guides) and emergency numbers (/emergency) are still "
+            "here. To subscribe again: /subscribe"
         ),
+        menu_only(row.lang),
     )
 
 

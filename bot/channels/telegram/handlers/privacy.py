@@ -9,7 +9,14 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram.handlers import callbacks
-from bot.channels.telegram.handlers.common import answer, buttons, is_group_admin, services, show
+from bot.channels.telegram.handlers.common import (
+    answer,
+    buttons,
+    is_group_admin,
+    menu_only,
+    services,
+    show,
+)
 from bot.i18n import date_time, gettext, guess_lang
 from bot.store.chats import ChatRow
 
@@ -35,15 +42,15 @@ async def mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     row, lang = await _stored(update, context)
     _ = gettext(lang)
     if row is None:
-        await show(update, _("Sẵn sàng stores nothing about this chat."))
+        await show(update, _("Nothing is stored about this chat."))
         return
     tz = svc.config.tz
     kind = _("private chat") if row.kind == "private" else _("group")
     area = html.escape(svc.areas.name(row.area_id, lang)) if row.area_id else _("not chosen")
     warnings = _("on") if row.subscribed and not row.blocked else _("off")
     lines = [
-        "<b>" + _("What Sẵn sàng stores about this chat") + "</b>",
-        "• " + _("Chat number: {id}").format(id=row.chat_id),
+        "<b>" + _("What is stored about this chat") + "</b>",
+        "• " + _("ID number: {id}").format(id=row.chat_id),
         "• " + _("Type: {kind}").format(kind=kind),
         "• " + _("Language: {lang}").format(lang="Tiếng Việt" if row.lang == "vi" else "English"),
         "• " + _("Neighbourhood: {area}").format(area=area),
@@ -56,12 +63,12 @@ async def mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         ),
         "",
         _(
-            "We keep this only to send you warnings in your language. Counts of guide views "
-            "and questions are kept without your identity."
+            "This is kept only to send warnings for the right neighbourhood, in the right "
+            "language. Counts of guide views and questions are kept without your identity."
         ),
-        _("To delete your data: /forget"),
+        _("To delete this data: /forget"),
     ]
-    await show(update, "\n".join(lines))
+    await show(update, "\n".join(lines), menu_only(lang))
 
 
 async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -69,7 +76,7 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     row, lang = await _stored(update, context)
     _ = gettext(lang)
     if row is None:
-        await show(update, _("Sẵn sàng stores nothing about this chat."))
+        await show(update, _("Nothing is stored about this chat."))
         return
     if not await is_group_admin(update, context):
         await show(update, _("Only the group's administrators can change this."))
@@ -77,8 +84,9 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await show(
         update,
         _(
-            "Delete everything Sẵn sàng stores about this chat (language, neighbourhood, "
-            "subscription)? Warnings will stop. Anonymous counts are kept."
+            "⚠️ After deleting, this chat will <b>no longer</b> receive warnings.\n"
+            "Delete everything stored about this chat (language, neighbourhood, subscription)? "
+            "Anonymous counts are kept."
         ),
         buttons([[(_("Yes, delete"), callbacks.forget(True)),
                   (_("No, keep"), callbacks.forget(False))]]),
@@ -99,10 +107,11 @@ async def confirm_forget(
         await answer(update, context, _("Only the group's administrators can change this."), True)
         return
     if not confirmed:
-        await show(update, _("Nothing was deleted."))
+        await show(update, _("Nothing was deleted."), menu_only(_lang(update, row.lang if row
+                                                                        else None)))
         return
     await svc.subscriptions.forget(chat.id)
     await show(
         update,
-        _("Your data has been deleted. To use Sẵn sàng again, send /start."),
+        _("The data has been deleted. To use the bot again, send /start."),
     )

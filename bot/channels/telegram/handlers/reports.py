@@ -74,7 +74,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, code: st
     if row is None:
         return
     _ = gettext(row.lang)
-    await answer(update, context, _("Preparing the workbook…"))
+    await answer(update, context, _("Preparing the report (Excel)…"))
     period = period_for(code, datetime.now(svc.config.tz).date())
     report = await stats.report(svc.db, svc.areas, period)  # on a read connection of its own
     data = await asyncio.to_thread(export.to_xlsx, report)  # a year's workbook: off the loop

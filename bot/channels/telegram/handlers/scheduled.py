@@ -14,10 +14,11 @@ from telegram.ext import ContextTypes
 from bot.broadcasts.broadcasts import BroadcastError
 from bot.channels.telegram.handlers import callbacks
 from bot.channels.telegram.handlers.access import staff_chat
-from bot.channels.telegram.handlers.common import answer, buttons, services, show
-from bot.i18n import date_time, gettext, number
+from bot.channels.telegram.handlers.common import answer, buttons, fit, services, show
+from bot.i18n import N_, date_time, gettext, number
 from bot.roles import Role
 
+STALE = N_("This button is old. Type /scheduled to see the list again.")
 STEPS = ("pg", "x", "cp", "cr")  # its buttons (b:…), routed here by buttons.py
 PER_PAGE = 10
 MAX_LISTED = 100_000
@@ -66,8 +67,8 @@ async def _entries(context: ContextTypes.DEFAULT_TYPE, lang: str) -> list[Entry]
         upcoming = c.next_after(now, tz)
         state = _("paused") if c.paused else (
             _("next: {when}").format(when=date_time(upcoming, lang, tz)) if upcoming else "-")
-        label = (_("Resume: {name}") if c.paused else _("Pause: {name}")).format(
-            name=_cut(name, 40))
+        label = fit((_("Resume: {name}") if c.paused else _("Pause: {name}")).format(
+            name=name))
         entries.append(Entry("c", f"{html.escape(name)} · {html.escape(state)}",
                              (label, callbacks.bc("cr" if c.paused else "cp", c.key)), c.key))
     return entries
@@ -142,10 +143,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, step: st
         try:
             await svc.broadcasts.cancel(int(value), actor=actor)
         except BroadcastError:
-            await answer(update, context, _("This button is no longer valid."))
+            await answer(update, context, _(STALE))
             return
         await show(update, _("Broadcast #{id} is cancelled.").format(id=value))
     elif not await svc.campaigns.set_paused(value, step == "cp", actor=actor):
-        await answer(update, context, _("This button is no longer valid."))
+        await answer(update, context, _(STALE))
     else:
         await show_page(update, context, row.lang, key=value)

@@ -14,12 +14,15 @@ from bot.channels.telegram.handlers.menus import sync_scopes
 from bot.i18n import N_, day, gettext
 from bot.roles import Role
 
-USAGE = N_("To add: /staff add USER_ID staff (or lead)\nTo remove: /staff remove USER_ID")
+USAGE = N_(
+    "To add: /staff add ID_NUMBER staff (or lead)\nTo remove: /staff remove ID_NUMBER\n"
+    "(Each person sees their ID number by typing /mydata.)"
+)
 
 
 def role_name(role: str, lang: str) -> str:
     _ = gettext(lang)
-    return _("lead office") if role == "lead" else _("ward staff")
+    return _("lead officer") if role == "lead" else _("ward staff")
 
 
 async def staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -32,7 +35,7 @@ async def staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     _ = gettext(row.lang)
     args = [a.strip().lower() for a in (context.args or [])]
     if not args:
-        lines = ["<b>" + _("Ward staff and lead office") + "</b>"]
+        lines = ["<b>" + _("Ward staff and lead officers") + "</b>"]
         for r in await svc.roles.list():
             since = day(datetime.fromisoformat(r.added_at), row.lang)
             lines.append(f"• {r.user_id} – {role_name(r.role, row.lang)} ({since})")
@@ -43,7 +46,7 @@ async def staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         target, role = int(args[1]), args[2]
         await show(
             update,
-            _("Give user {id} the role <b>{role}</b>?").format(
+            _("Give person {id} the role <b>{role}</b>?").format(
                 id=target, role=role_name(role, row.lang)
             ),
             buttons([[(_("Confirm"), callbacks.staff_add(target, role)),
@@ -57,7 +60,7 @@ async def staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         await show(
             update,
-            _("Remove the role of user {id}?").format(id=target),
+            _("Take the role away from person {id}?").format(id=target),
             buttons([[(_("Confirm"), callbacks.staff_remove(target)),
                       (_("Cancel"), callbacks.STAFF_CANCEL)]]),
         )
@@ -82,7 +85,7 @@ async def on_button(
     if action == "staff_add":
         role = "lead" if args[1] == "l" else "staff"
         await svc.roles.add(target, role, actor=str(user.id), source="telegram")
-        text = _("Done: user {id} is now {role}.").format(
+        text = _("Done: person {id} is now {role}.").format(
             id=target, role=role_name(role, row.lang)
         )
     else:
@@ -91,9 +94,9 @@ async def on_button(
             return
         had = await svc.roles.remove(target, actor=str(user.id))
         text = (
-            _("Done: user {id} no longer has a role.").format(id=target)
+            _("Done: person {id} no longer has a role.").format(id=target)
             if had
-            else _("User {id} had no role.").format(id=target)
+            else _("Person {id} had no role.").format(id=target)
         )
     await sync_scopes(context.application)
     await show(update, text)
