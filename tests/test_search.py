@@ -170,7 +170,8 @@ def fake_engine(root: Path) -> GuideSearch:
             folder = root / "guides" / lang
             folder.mkdir(parents=True, exist_ok=True)
             (folder / f"{gid}.md").write_text(
-                f'+++\nid = "{gid}"\nlang = "{lang}"\ntitle = "{title}"\nhazard = "{hazard}"\n'
+                f'+++\nid = "{gid}"\nlang = "{lang}"\ntitle = "{title}"\nshort_title = "{gid}"\n'
+                f'hazard = "{hazard}"\n'
                 f'phase = "{phase}"\naudience = ["household"]\nkeywords = {keywords!r}\n'
                 'source = "Test"\nreviewed = 2026-12-01\nreviewed_by = "Sẵn sàng content team"\n'
                 f"+++\n1. **{title}.** {' '.join(keywords)}.\n\nNguồn: Test\n",
