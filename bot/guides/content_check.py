@@ -113,12 +113,17 @@ def load_weak_sources(path: Path) -> list[WeakSource]:
     return weak
 
 
+def _front_matter_line(guide: Guide, key: str) -> int:
+    """The line of the guide's file where a front-matter key is set (1 if not found)."""
+    front = guide.path.read_text(encoding="utf-8").splitlines()[: guide.body_line]
+    return next((i for i, text in enumerate(front, 1) if text.startswith(f"{key} ")), 1)
+
+
 def source_problems(guide: Guide, weak: list[WeakSource], *,
                     require_links: bool = REQUIRE_LINKS) -> list[Problem]:
     """The source must name documents a reader can open, the same in the front matter and on the
     guide's last line."""
-    front = guide.path.read_text(encoding="utf-8").splitlines()[: guide.body_line]
-    line = next((i for i, text in enumerate(front, 1) if text.startswith("source")), 1)
+    line = _front_matter_line(guide, "source")
     problems = []
     for item in (i.strip() for i in guide.source.split(";")):
         urls = URL.findall(item)
@@ -156,9 +161,7 @@ def _negated(lang: str, before: str, matched: str) -> bool:
 def dangerous_lines(guide: Guide, phrases: list[DangerousPhrase]) -> list[Problem]:
     """A problem for each dangerous phrase the guide's title or text contains, unless negated."""
     ours = [p for p in phrases if p.lang == guide.lang]
-    front = guide.path.read_text(encoding="utf-8").splitlines()[: guide.body_line]
-    title_line = next((i for i, line in enumerate(front, 1) if line.startswith("title")), 1)
-    lines = [(title_line, guide.title)] + [
+    lines = [(_front_matter_line(guide, "title"), guide.title)] + [
         (guide.body_line + i, line) for i, line in enumerate(guide.body.splitlines())]
     problems = []
     for number, line in lines:
