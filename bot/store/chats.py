@@ -145,3 +145,17 @@ async def set_blocked(
         active=(-1 if blocked else 1) if chat["subscribed"] else 0, at=at,
     )])
     return True
+
+
+async def claim_kind_question(db: Database, chat_id: int) -> bool:
+    """True once per group: the caller may ask the group its kind now (issue 12).
+
+    The flag is set in the same statement that reads it, so two updates handled at once never
+    both ask; a group that already has a kind, or a private chat, is never asked.
+    """
+    async with db.transaction() as conn, conn.execute(
+        "UPDATE chats SET kind_asked = 1, updated_at = ? WHERE chat_id = ? AND kind_asked = 0 "
+        "AND group_kind IS NULL AND kind != 'private' RETURNING chat_id",
+        (utcnow(), chat_id),
+    ) as cur:
+        return await cur.fetchone() is not None
