@@ -170,10 +170,10 @@ async def _report(db: Database, areas: AreaCatalog, period: Period,
     # Active at the period's end: every change of "receiving warnings" up to then.
     for r in await queries.active_at(db, last_day):
         f = figures(r["area_id"])
-        if r["chat_kind"] == "group":
-            f.groups_active += r["active"]
-        else:
+        if r["chat_kind"] in ("private", ""):
             f.households_active += r["active"]
+        else:  # a group: "group" while its kind is not set, else school, market, ...
+            f.groups_active += r["active"]
     # The kinds of IN_PERIOD, per area and local month in one pass: each row adds to both.
     by_month = {m: AreaFigures("", m) for m in period.months()}
     for r in await queries.counts_by_area_and_month(db, first_day, last_day):

@@ -11,14 +11,17 @@ from collections.abc import Iterable, Sequence
 
 import aiosqlite
 
+from bot.store.chats import CHAT_KIND_SQL
 from bot.store.database import Database
 
 CANCELLABLE = ("scheduled", "sending")
 
 
 def recipients_query(areas: Sequence[str] | None) -> tuple[str, tuple[object, ...]]:
-    """Subscribed, not blocked chats of these areas (None: all); each chat once."""
-    base = "SELECT chat_id, lang, area_id, kind FROM chats WHERE subscribed = 1 AND blocked = 0"
+    """Subscribed, not blocked chats of these areas (None: all); each chat once. Its `kind` is
+    the outreach log's (`chat_kind`): private, a group kind, or group while not set."""
+    base = (f"SELECT chat_id, lang, area_id, {CHAT_KIND_SQL} AS kind "  # noqa: S608
+            "FROM chats WHERE subscribed = 1 AND blocked = 0")
     if areas is None:
         return base, ()
     marks = ",".join("?" * len(areas))

@@ -12,10 +12,28 @@ from bot.store import events
 from bot.store.database import Database, utcnow
 from bot.store.events import Event
 
+GROUP_KINDS = ("school", "market", "office", "residential", "other")
+"""What a group says it is (chats.group_kind); NULL until an administrator chooses."""
 
-def chat_kind(kind: str) -> str:
-    """Statistics know two kinds: a person's private chat, or a group of people."""
-    return "private" if kind == "private" else "group"
+
+def chat_kind(kind: str, group_kind: str | None = None) -> str:
+    """The kind the outreach log records: `private` for a person's private chat; for a group its
+    group kind (school, market, ...), or `group` while it has none.
+
+    A kind that already is a group kind (an outbox row's, written from this function's SQL twin
+    in `bot.store.broadcasts`) stays as it is.
+    """
+    if kind == "private":
+        return "private"
+    if group_kind in GROUP_KINDS:
+        return group_kind
+    return kind if kind in GROUP_KINDS else "group"
+
+
+CHAT_KIND_SQL = (
+    "CASE WHEN kind = 'private' THEN 'private' ELSE coalesce(group_kind, 'group') END"
+)
+"""`chat_kind(kind, group_kind)` as an SQL expression on the chats table."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +48,8 @@ class ChatRow:
     title: str | None
     created_at: str
     updated_at: str
+    group_kind: str | None = None
+    kind_asked: bool = False
 
 
 def _row(r: Any) -> ChatRow:
@@ -44,6 +64,8 @@ def _row(r: Any) -> ChatRow:
         title=r["title"],
         created_at=r["created_at"],
         updated_at=r["updated_at"],
+        group_kind=r["group_kind"],
+        kind_asked=bool(r["kind_asked"]),
     )
 
 
@@ -73,7 +95,8 @@ async def ensure(db: Database, chat_id: int, kind: str, lang: str, title: str | 
     return row
 
 
-_FIELDS = {"kind", "lang", "lang_chosen", "area_id", "subscribed", "blocked", "title"}
+_FIELDS = {"kind", "lang", "lang_chosen", "area_id", "subscribed", "blocked", "title",
+           "group_kind", "kind_asked"}
 
 
 async def change(conn: aiosqlite.Connection, chat_id: int, **fields: Any) -> ChatRow | None:
@@ -133,7 +156,7 @@ async def set_blocked(
     """
     async with conn.execute(
         "UPDATE chats SET blocked = ?, updated_at = ? WHERE chat_id = ? AND blocked = ? "
-        "RETURNING kind, area_id, lang, subscribed",
+        "RETURNING kind, group_kind, area_id, lang, subscribed",
         (int(blocked), at, chat_id, int(not blocked)),
     ) as cur:
         chat = await cur.fetchone()
@@ -141,7 +164,7 @@ async def set_blocked(
         return False
     await events.add(conn, tz, [Event(
         "blocked" if blocked else "unblocked", area_id=chat["area_id"], lang=chat["lang"],
-        chat_kind=chat_kind(chat["kind"]),
+        chat_kind=chat_kind(chat["kind"], chat["group_kind"]),
         active=(-1 if blocked else 1) if chat["subscribed"] else 0, at=at,
     )])
     return True

@@ -15,7 +15,8 @@ async def active_at(db: Database, last_day: str) -> list[Any]:
     """(area_id, chat_kind, active): chats receiving warnings at the end of `last_day`."""
     return await db.fetchall(
         "SELECT area_id, chat_kind, SUM(active) AS active FROM event_days "
-        "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'unblocked') AND day <= ? "
+        "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'unblocked', 'group_kind') "
+        "AND day <= ? "
         "GROUP BY area_id, chat_kind", (last_day,),
     )
 

@@ -14,7 +14,7 @@ import aiosqlite
 
 from bot.store import Database, events, utcnow
 from bot.store import chats as chat_store
-from bot.store.chats import ChatRow, chat_kind
+from bot.store.chats import GROUP_KINDS, ChatRow, chat_kind
 from bot.store.events import Event
 from bot.subscriptions.areas import AreaCatalog
 
@@ -49,7 +49,7 @@ class Subscriptions:
             if before.lang != lang or not before.lang_chosen:
                 await events.add(conn, self.db.tz, [Event(
                     "language", area_id=before.area_id, lang=lang,
-                    chat_kind=chat_kind(before.kind),
+                    chat_kind=_kind(before),
                 )])
         return after
 
@@ -61,7 +61,7 @@ class Subscriptions:
             before = await _require(conn, chat_id)
             if before.subscribed and before.area_id == area_id and not before.blocked:
                 return SubscribeResult(before, changed=False)
-            kind = chat_kind(before.kind)
+            kind = _kind(before)
             logged = []
             if before.subscribed and before.area_id and before.area_id != area_id:
                 logged.append(Event(
@@ -73,6 +73,29 @@ class Subscriptions:
                                 active=1))
             await events.add(conn, self.db.tz, logged)
         return SubscribeResult(after, changed=True)
+
+    async def set_group_kind(self, chat_id: int, kind: str | None) -> ChatRow:
+        """Say what kind of group a chat is (school, market, ...; None: not set), in one
+        transaction with its two outreach events: the old kind loses the group (active -1 if it
+        was receiving warnings), the new one gains it (+1), so per-kind active counts stay right.
+        """
+        if kind is not None and kind not in GROUP_KINDS:
+            raise ValueError(f"unknown group kind {kind!r} (choose from {', '.join(GROUP_KINDS)})")
+        async with self.db.transaction() as conn:
+            before = await _require(conn, chat_id)
+            if before.kind == "private":
+                raise ValueError("a private chat has no group kind")
+            if before.group_kind == kind:
+                return before
+            after = await _change(conn, chat_id, group_kind=kind)
+            receiving = _receiving(before)
+            await events.add(conn, self.db.tz, [
+                Event("group_kind", area_id=before.area_id, lang=before.lang,
+                      chat_kind=_kind(before), active=-receiving),
+                Event("group_kind", area_id=before.area_id, lang=before.lang,
+                      chat_kind=_kind(after), active=receiving),
+            ])
+        return after
 
     async def unsubscribe(self, chat_id: int, reason: str = "command") -> ChatRow | None:
         async with self.db.transaction() as conn:
@@ -94,7 +117,7 @@ class Subscriptions:
             if before is None:
                 return False
             await events.add(conn, self.db.tz, [
-                Event("forget", lang=before.lang, chat_kind=chat_kind(before.kind)),
+                Event("forget", lang=before.lang, chat_kind=_kind(before)),
             ])
             await chat_store.delete(conn, chat_id)
         return True
@@ -123,9 +146,14 @@ async def _unsubscribe(
     after = await _change(conn, chat_id, subscribed=0)
     await events.add(conn, tz, [Event(
         "unsubscribe", area_id=before.area_id, lang=before.lang,
-        chat_kind=chat_kind(before.kind), detail=reason, active=-_receiving(before),
+        chat_kind=_kind(before), detail=reason, active=-_receiving(before),
     )])
     return after
+
+
+def _kind(chat: ChatRow) -> str:
+    """The outreach log's kind of a chat: private, its group kind, or group while not set."""
+    return chat_kind(chat.kind, chat.group_kind)
 
 
 def _receiving(chat: ChatRow) -> int:
