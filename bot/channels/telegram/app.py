@@ -28,6 +28,7 @@ from bot.channels.telegram.handlers import (
     broadcast,
     buttons,
     fallback,
+    group_kinds,
     groups,
     guides,
     info,
@@ -112,6 +113,12 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
         MessageHandler(
             msg & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, fallback.not_text
         )
+    )
+    # Group 1, after a command's answer: a group subscribed before group kinds existed is asked
+    # its kind once, at the next command it sends us (never from a broadcast, never in a burst).
+    app.add_handler(
+        MessageHandler(msg & filters.ChatType.GROUPS & filters.COMMAND, group_kinds.ask_once),
+        group=1,
     )
     app.add_error_handler(fallback.on_error)
     return app

@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 from bot.channels.telegram.handlers import (
     broadcast,
     callbacks,
+    group_kinds,
     guides,
     info,
     onboarding,
@@ -38,6 +39,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await onboarding.choose_language(update, context, action.args[0])
         elif action.name == "area":
             await onboarding.choose_area(update, context, action.args[0])
+        elif action.name == "group_kind" and action.args[0] == "ask":
+            await group_kinds.change(update, context)
+        elif action.name == "group_kind":
+            await group_kinds.choose(update, context, action.args[0])
         elif action.name == "page":
             await onboarding.turn_page(update, context, int(action.args[0]))
         elif action.name == "forget":

@@ -14,6 +14,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "area": re.compile(r"^a:([a-z0-9_-]{1,32})$"),
     "page": re.compile(r"^p:(\d{1,3})$"),
     "forget": re.compile(r"^f:(y|n)$"),
+    "group_kind": re.compile(r"^k:(school|market|office|residential|other|ask)$"),
     "staff_add": re.compile(r"^s:a:(\d{1,20}):(s|l)$"),
     "staff_remove": re.compile(r"^s:r:(\d{1,20})$"),
     "staff_cancel": re.compile(r"^s:x$"),
@@ -24,8 +25,8 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "menu": re.compile(r"^m$"),
     "export": re.compile(r"^x:(tm|lm|tq|ty|ly)$"),
     "broadcast": re.compile(
-        r"^b:(all|next|stop|noen|now|later|weekly|urgent|normal|ok|guides)$"
-        r"|^b:(t|gh|g|wd):([a-z0-9_-]{1,40})$"
+        r"^b:(all|next|kall|knext|stop|noen|now|later|weekly|urgent|normal|ok|guides)$"
+        r"|^b:(t|gh|g|wd|k):([a-z0-9_-]{1,40})$"
         r"|^b:(x):(\d{1,9})$|^b:(pg):(\d{1,3})$|^b:(cp|cr):([a-z0-9][a-z0-9-]{0,39})$"
     ),
 }
@@ -62,6 +63,13 @@ def lang(code: str) -> str:
 
 def area(area_id: str) -> str:
     return f"a:{area_id}"
+
+
+def group_kind(kind: str) -> str:
+    return f"k:{kind}"
+
+
+GROUP_KIND_ASK = "k:ask"
 
 
 def page(number: int) -> str:

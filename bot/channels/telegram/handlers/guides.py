@@ -104,7 +104,7 @@ async def on_button(
                    _("Please choose a guide:"), buttons(rows))
     elif action == "guide":
         guide = await svc.answers.view(args[0], row.lang, area_id=row.area_id,
-                                       chat_kind=chat_kind(row.kind))
+                                       chat_kind=chat_kind(row.kind, row.group_kind))
         if guide is None:
             await answer(update, context, _(STALE))
             return
@@ -141,7 +141,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     _ = gettext(row.lang)
     result = await svc.answers.ask(message.text[:MAX_QUESTION], row.lang, area_id=row.area_id,
-                                   chat_kind=chat_kind(row.kind))
+                                   chat_kind=chat_kind(row.kind, row.group_kind))
     # Danger: the 112 line and the numbers open the answer (emergency_text starts with the line).
     prefix = emergency_text(svc, row.lang) + "\n\n" if result.danger else ""
     if result.guide is None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
+from bot.channels.telegram.handlers import group_kinds
 from bot.channels.telegram.handlers.common import (
     ASK_HINT,
     answer,
@@ -83,6 +84,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         result = await svc.subscriptions.subscribe(row.chat_id, payload)
         await show(update, subscribed_text(svc, result.chat), menu_only(row.lang))
+        await group_kinds.after_subscribed(update, context, result.chat)
         return
     if payload:
         logger.info("unknown /start payload ignored (%d characters)", len(payload))
@@ -121,6 +123,7 @@ async def choose_area(update: Update, context: ContextTypes.DEFAULT_TYPE, area_i
         return
     result = await svc.subscriptions.subscribe(row.chat_id, area_id)
     await show(update, subscribed_text(svc, result.chat), menu_only(row.lang))
+    await group_kinds.after_subscribed(update, context, result.chat)
 
 
 async def turn_page(update: Update, context: ContextTypes.DEFAULT_TYPE, page: int) -> None:
@@ -142,7 +145,15 @@ async def area(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
     else:
         text = choose_area_text(svc, row.lang, row)
-    await show(update, text, area_keyboard(svc, row.lang))
+    markup = area_keyboard(svc, row.lang)
+    if row.kind != "private":
+        # A group's kind is changed here too (administrators only, checked at the press).
+        text += "\n" + _("Kind of group: <b>{kind}</b>.").format(
+            kind=group_kinds.kind_name(row.group_kind, row.lang))
+        label, data = group_kinds.change_button(row)
+        markup = InlineKeyboardMarkup(
+            [*markup.inline_keyboard, [InlineKeyboardButton(label, callback_data=data)]])
+    await show(update, text, markup)
 
 
 async def language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -164,6 +175,7 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     result = await svc.subscriptions.subscribe(row.chat_id, row.area_id)
     await show(update, subscribed_text(svc, result.chat), menu_only(row.lang))
+    await group_kinds.after_subscribed(update, context, result.chat)
 
 
 async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

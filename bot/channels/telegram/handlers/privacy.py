@@ -17,6 +17,7 @@ from bot.channels.telegram.handlers.common import (
     services,
     show,
 )
+from bot.channels.telegram.handlers.group_kinds import kind_name
 from bot.i18n import date_time, gettext, guess_lang
 from bot.store.chats import ChatRow
 
@@ -52,6 +53,8 @@ async def mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "<b>" + _("What is stored about this chat") + "</b>",
         "• " + _("ID number: {id}").format(id=row.chat_id),
         "• " + _("Type: {kind}").format(kind=kind),
+        *(["• " + _("Kind of group: {kind}").format(kind=kind_name(row.group_kind, lang))]
+          if row.kind != "private" else []),
         "• " + _("Language: {lang}").format(lang="Tiếng Việt" if row.lang == "vi" else "English"),
         "• " + _("Neighbourhood: {area}").format(area=area),
         "• " + _("Warnings: {state}").format(state=warnings),
@@ -85,7 +88,8 @@ async def forget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         update,
         _(
             "⚠️ After deleting, this chat will <b>no longer</b> receive warnings.\n"
-            "Delete everything stored about this chat (language, neighbourhood, subscription)? "
+            "Delete everything stored about this chat (language, neighbourhood, subscription, "
+            "kind of group)? "
             "Anonymous counts are kept."
         ),
         buttons([[(_("Yes, delete"), callbacks.forget(True)),
