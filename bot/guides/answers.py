@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 UNANSWERED_TEXT_LIMIT = 200
 SEE_ALSO = 3
+# The outreach log's chat kind (bot.store.chats.chat_kind) → the guides' audience written for it:
+# a school's group asking about a storm gets the school's storm guide first.
+AUDIENCE_OF_KIND = {"school": "school", "market": "market", "office": "office"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,8 @@ class Answers:
         danger = is_danger(question)
         hits = self.search.search(question, limit=1 + SEE_ALSO)
         guides = [g for g in (self.library.get(h.guide_id, lang) for h in hits) if g]
+        if not danger:  # in danger, the life-safety answer stays first whoever asks
+            guides = self.for_audience(guides, lang, chat_kind)
         if not guides:
             await events.log(
                 self.db, "question", area_id=area_id, lang=lang, chat_kind=chat_kind,
@@ -59,6 +64,25 @@ class Answers:
         if guide is not None:
             await self._viewed(guide, lang, area_id, chat_kind, "menu")
         return guide
+
+    def for_audience(self, guides: list[Guide], lang: str, chat_kind: str) -> list[Guide]:
+        """The hits re-ranked for who asks: when a school's (market's, office's) group asks and
+        the best hit is not written for it, the guide of the same hazard and phase written for
+        it (among the hits, else in the library) goes first; the others follow in order."""
+        audience = AUDIENCE_OF_KIND.get(chat_kind)
+        if audience is None or not guides or audience in guides[0].audience:
+            return guides
+        best = guides[0]
+
+        def fits(g: Guide) -> bool:
+            return (audience in g.audience and g.hazard == best.hazard
+                    and (g.phase == best.phase or "any" in (g.phase, best.phase)))
+
+        found = next((g for g in guides if fits(g)), None) or next(
+            (g for g in self.library.for_hazard(best.hazard, lang) if fits(g)), None)
+        if found is None:
+            return guides
+        return [found, *(g for g in guides if g.id != found.id)][: 1 + SEE_ALSO]
 
     def related(self, guide: Guide, lang: str) -> tuple[Guide, ...]:
         found = (self.library.get(gid, lang) for gid in guide.related)

@@ -109,6 +109,12 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(msg & private & filters.COMMAND, fallback.unknown_command))
     # Free text in a private chat is a question.
     app.add_handler(MessageHandler(msg & private & filters.TEXT, guides.question))
+    # In a group, a message naming the bot or answering it is a question.
+    app.add_handler(MessageHandler(
+        msg & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND
+        & (filters.Entity("mention") | filters.REPLY),
+        guides.group_question,
+    ))
     app.add_handler(
         MessageHandler(
             msg & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, fallback.not_text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
@@ -132,7 +133,31 @@ async def send_guide(
             await message.reply_text(part, reply_markup=markup if last else None)
 
 
-async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a group, a message that names the bot (@bot …) or answers one of its messages is a
+    question (what Telegram gives a bot in privacy mode); the group's kind picks the guide
+    written for it first (a school's storm guide for a school)."""
+    message = update.effective_message
+    if message is None or not message.text:
+        return
+    me = (context.bot.username or "").lower()
+    mention = f"@{me}"
+    replied = message.reply_to_message
+    to_us = replied is not None and replied.from_user is not None and replied.from_user.id == (
+        context.bot.id)
+    if mention and mention in message.text.lower():
+        text = re.sub(re.escape(mention), " ", message.text, flags=re.IGNORECASE)
+    elif to_us:
+        text = message.text
+    else:
+        return  # talk between members, not to the bot
+    if text.strip():
+        await question(update, context, text)
+
+
+async def question(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str | None = None
+) -> None:
     """Free text in a private chat: the best guide, danger first, or a kind 'not found'."""
     svc = services(context)
     row = await chat_row(update, context)
@@ -140,7 +165,9 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None or not message.text:
         return
     _ = gettext(row.lang)
-    result = await svc.answers.ask(message.text[:MAX_QUESTION], row.lang, area_id=row.area_id,
+    text = message.text if text is None else text
+    result = await svc.answers.ask(text[:MAX_QUESTION], row.lang,
+                                   area_id=row.area_id,
                                    chat_kind=chat_kind(row.kind, row.group_kind))
     # Danger: the 112 line and the numbers open the answer (emergency_text starts with the line).
     prefix = emergency_text(svc, row.lang) + "\n\n" if result.danger else ""
