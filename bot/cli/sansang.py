@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", metavar="YYYY-MM-DD", help="last day (with --from)")
     export.add_argument("--format", choices=("csv", "xlsx", "geojson"), required=True)
     export.add_argument("--out", required=True, metavar="PATH")
+    sub.add_parser("groups", help="subscribed groups: <area_id> TAB <kind> TAB <members> TAB "
+                                  "<since> (members from Telegram, cached a day; ? if unknown)")
     content = sub.add_parser("content", help="the guide library and the ward's data")
     content_sub = content.add_subparsers(dest="content_command", required=True, metavar="ACTION")
     check = content_sub.add_parser(
