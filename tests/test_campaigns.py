@@ -103,3 +103,57 @@ async def test_a_broken_campaign_file_is_told_to_staff_and_the_bot_still_runs(
             assert "Không đọc được tệp tin tuyên truyền theo mùa" in told.params["text"]
     finally:
         await api.stop()
+
+
+def test_campaign_kinds_are_read_and_a_bad_kind_is_named(tmp_path: Path) -> None:
+    guides = set(Library.load(data_dir("content")).ids())
+    found = {c.key: c for c in campaigns.load(data_dir("broadcasts"), KNOWN_AREAS, guides)}
+    assert found["school-safety-week"].kinds == ("school",)
+    market = found["market-storm-check"]
+    assert market.kinds == ("market",) and market.guide == "market-before-storm"
+    assert found["storm-season"].kinds is None
+    for guide in ("market-before-storm", "market-flood", "market-after-storm"):
+        assert guide in guides
+    # The last Monday of May to October: before each month of June-November.
+    sends = market.occurrences(datetime(2026, 1, 1, tzinfo=TZ), datetime(2026, 12, 31, tzinfo=TZ),
+                               TZ)
+    assert [m.date() for m in sends] == [date(2026, 5, 25), date(2026, 6, 29), date(2026, 7, 27),
+                                         date(2026, 8, 31), date(2026, 9, 28),
+                                         date(2026, 10, 26)]
+    spec = campaigns._from_spec(campaigns._spec(market), False)
+    assert spec.kinds == ("market",) and spec.last_week_only
+
+    bad = (data_dir("broadcasts") / "heat.toml").read_text(encoding="utf-8").replace(
+        'target = "all"', 'target = "all"\nkinds = ["school", "church"]')
+    (tmp_path / "heat.toml").write_text(bad, encoding="utf-8")
+    _found, problems = campaigns.load_each(tmp_path, guides)
+    assert len(problems) == 1 and "heat.toml" in problems[0] and "'church'" in problems[0]
+    assert "household, school, market, office, residential, other" in problems[0]
+
+
+async def test_the_school_campaign_reaches_only_schools(tmp_path: Path) -> None:
+    from bot.store.chats import ensure, update
+
+    db = await Database.open(tmp_path / "s.sqlite3")
+    try:
+        for chat_id, kind, group_kind in ((1, "private", None), (-2, "group", "school"),
+                                          (-3, "group", "market"), (-4, "group", None),
+                                          (-1000000000005, "supergroup", "school")):
+            await ensure(db, chat_id, kind, "vi", None)
+            await update(db, chat_id, area_id="an-bien", subscribed=1, group_kind=group_kind)
+        guides = set(Library.load(data_dir("content")).ids())
+        school = next(c for c in campaigns.load(data_dir("broadcasts"), KNOWN_AREAS, guides)
+                      if c.key == "school-safety-week")
+        broadcasts = Broadcasts(db, AREAS)
+        service = Campaigns(db, broadcasts, TZ)
+        await service.sync([school])
+        await db.execute("UPDATE campaigns SET synced_at = ?", ("2026-01-01T00:00:00+00:00",))
+        made = await service.plan(datetime(2026, 9, 1, 8, 0, tzinfo=TZ).astimezone(UTC))
+        assert len(made) == 1  # Monday 7 September
+        b = await broadcasts.get(made[0])
+        assert b is not None and b.kinds == ("school",)
+        assert await broadcasts.start(b.id) == 2
+        rows = await db.fetchall("SELECT chat_id, chat_kind FROM outbox ORDER BY chat_id")
+        assert [tuple(r) for r in rows] == [(-1000000000005, "school"), (-2, "school")]
+    finally:
+        await db.close()

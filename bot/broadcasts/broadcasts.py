@@ -19,6 +19,9 @@ from bot.subscriptions.areas import AreaCatalog
 
 logger = logging.getLogger(__name__)
 
+RECIPIENT_KINDS = ("household", "school", "market", "office", "residential", "other")
+"""Whom a broadcast can be limited to: households (private chats) and the kinds of groups (a
+group whose kind is not set yet counts as `other`)."""
 MAX_TEXT = 3500  # room for the escaped text under Telegram's 4,096
 STATUSES = ("scheduled", "sending", "done", "cancelled", "missed")
 
@@ -45,6 +48,7 @@ class Broadcast:
     started_at: str | None
     finished_at: str | None
     reason: str | None = None  # why it was not sent as asked (e.g. its areas were removed)
+    kinds: tuple[str, ...] | None = None  # recipient kinds it goes to; None: every kind
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,29 @@ def _row(r: object) -> Broadcast:
         finished_at=g("finished_at"),
         # A row's `in` looks at values: ask its keys (a database before migration 0008 has none).
         reason=g("reason") if "reason" in r.keys() else None,  # type: ignore[attr-defined]  # noqa: SIM118
+        kinds=_kinds(g("kinds")) if "kinds" in r.keys() else None,  # type: ignore[attr-defined]  # noqa: SIM118
     )
+
+
+def _kinds(stored: str | None) -> tuple[str, ...] | None:
+    return None if stored is None else tuple(json.loads(stored))
+
+
+def check_kinds(kinds: Iterable[str] | None) -> tuple[str, ...] | None:
+    """Recipient kinds in their canonical order, once each (None or all six: None, every kind);
+    an unknown kind is a BroadcastError naming the choices."""
+    if kinds is None:
+        return None
+    wanted = set(kinds)
+    unknown = sorted(wanted - set(RECIPIENT_KINDS))
+    if unknown:
+        raise BroadcastError(f"unknown recipient kind {', '.join(map(repr, unknown))} "
+                             f"(choose from {', '.join(RECIPIENT_KINDS)})")
+    if not wanted:
+        raise BroadcastError("no recipient kind chosen")
+    if wanted == set(RECIPIENT_KINDS):
+        return None
+    return tuple(k for k in RECIPIENT_KINDS if k in wanted)
 
 
 class Broadcasts:
@@ -100,9 +126,11 @@ class Broadcasts:
         self, text_vi: str, *, text_en: str | None = None, targets: Iterable[str] | None = None,
         send_at: datetime | None = None, urgent: bool = False, created_by: str,
         notify_chat: int | None = None, campaign: str | None = None,
-        occurrence: str | None = None,
+        occurrence: str | None = None, kinds: Iterable[str] | None = None,
     ) -> Broadcast:
-        """A new scheduled broadcast (send_at None: now). targets None: every subscriber."""
+        """A new scheduled broadcast (send_at None: now). targets None: every subscriber;
+        kinds None: every recipient kind (households and every kind of group)."""
+        chosen_kinds = check_kinds(kinds)
         text_vi = (text_vi or "").strip()
         text_en = (text_en or "").strip() or None
         if not text_vi:
@@ -120,12 +148,13 @@ class Broadcasts:
                 conn, text_vi=text_vi, text_en=text_en, target_all=targets is None, areas=areas,
                 urgent=urgent, send_at=when.isoformat(timespec="seconds"), campaign=campaign,
                 occurrence=occurrence, created_by=created_by, notify_chat=notify_chat,
-                created_at=now,
+                created_at=now, kinds=chosen_kinds,
             )
             await audit.record(
                 conn, created_by, "broadcast.create", str(new_id),
                 json.dumps({"areas": list(areas) or "all", "send_at": when.isoformat(),
-                            "urgent": urgent}), at=now,
+                            "urgent": urgent, "kinds": list(chosen_kinds or ()) or "all"}),
+                at=now,
             )
         created = await self.get(new_id)
         assert created is not None
@@ -146,11 +175,20 @@ class Broadcasts:
 
     async def recipients_now(self, broadcast: Broadcast) -> int:
         """How many chats would get it if it started now (for previews)."""
-        return await self.count_recipients(None if broadcast.target_all else broadcast.areas)
+        return await self.count_recipients(None if broadcast.target_all else broadcast.areas,
+                                           broadcast.kinds)
 
-    async def count_recipients(self, areas: tuple[str, ...] | None) -> int:
-        """How many chats a broadcast to these areas (None: all) would reach now."""
-        return await store.count_recipients(self.db, areas)
+    async def count_recipients(self, areas: tuple[str, ...] | None,
+                               kinds: Iterable[str] | None = None) -> int:
+        """How many chats a broadcast to these areas (None: all) and recipient kinds (None:
+        every kind) would reach now."""
+        return await store.count_recipients(self.db, areas, check_kinds(kinds))
+
+    async def recipients_by_kind(self, areas: Iterable[str] | None) -> dict[str, int]:
+        """For a preview: {recipient kind: chats reached now} in these areas (None: all), every
+        one of the six kinds present (0 when none)."""
+        found = await store.recipients_by_kind(self.db, None if areas is None else tuple(areas))
+        return {kind: found.get(kind, 0) for kind in RECIPIENT_KINDS}
 
     async def cancel(self, broadcast_id: int, actor: str, reason: str | None = None) -> Broadcast:
         """Cancel a scheduled or sending broadcast; its pending outbox rows become 'cancelled'.
@@ -185,7 +223,7 @@ class Broadcasts:
         if b is None or b.status != "scheduled":
             return None
         targets = None if b.target_all else (b.areas if areas is None else areas)
-        sql, params = store.recipients_query(targets)
+        sql, params = store.recipients_query(targets, b.kinds)
         # The targets whole (area ids hold no comma): the report counts it in each of them.
         recipients = await outbox.write_recipients(
             self.db, broadcast_id, sql, params,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.broadcasts.broadcasts import Broadcasts
+from bot.broadcasts.broadcasts import RECIPIENT_KINDS, BroadcastError, Broadcasts, check_kinds
 from bot.errors import ContentError
 from bot.notices import Notice, Notices
 from bot.store import Database, audit, utcnow
@@ -49,6 +49,8 @@ class Campaign:
     paused: bool = False
     until: date | None = None  # staff's weekly broadcasts end on a date; files recur yearly
     path: Path | None = field(default=None, compare=False)  # the file it was read from
+    kinds: tuple[str, ...] | None = None  # recipient kinds (household, school, ...); None: all
+    last_week_only: bool = False  # only the last such weekday of each month (`week = "last"`)
 
     def in_season(self, day: date) -> bool:
         md = (day.month, day.day)
@@ -63,7 +65,9 @@ class Campaign:
         while day <= end.astimezone(tz).date():
             if self.until is not None and day > self.until:
                 break
-            if day.weekday() == self.weekday and self.in_season(day):
+            if (day.weekday() == self.weekday and self.in_season(day)
+                    and (not self.last_week_only
+                         or (day + timedelta(days=7)).month != day.month)):
                 moment = datetime.combine(day, self.at, tzinfo=tz)
                 if start <= moment <= end:
                     found.append(moment)
@@ -101,6 +105,11 @@ def read_file(path: Path, known_guides: set[str]) -> Campaign:
         if guide is not None and guide not in known_guides:
             raise ContentError(f"{path}: guide {guide!r} is not in the library")
         weekday = WEEKDAYS.index(str(data["weekday"]).lower())
+        kinds = _read_kinds(data.get("kinds"), path)
+        week = data.get("week", "every")
+        if week not in ("every", "last"):
+            raise ContentError(f"{path}: week {week!r} must be \"every\" (default) or "
+                               "\"last\" (the last such weekday of each month)")
         return Campaign(
             key=key, name_vi=str(data["name_vi"]), name_en=str(data["name_en"]),
             season_from=_month_day(str(data["season"]["from"]), str(path)),
@@ -108,12 +117,25 @@ def read_file(path: Path, known_guides: set[str]) -> Campaign:
             weekday=weekday, at=time(hour, minute), targets=targets,
             urgent=bool(data.get("urgent", False)), text_vi=str(data["text_vi"]).strip(),
             text_en=str(data["text_en"]).strip() if data.get("text_en") else None,
-            guide=guide, path=path,
+            guide=guide, path=path, kinds=kinds, last_week_only=week == "last",
         )
     except ContentError:
         raise
     except (KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise ContentError(f"{path}: {type(exc).__name__}: {exc}") from exc
+
+
+def _read_kinds(value: object, path: Path) -> tuple[str, ...] | None:
+    """A file's `kinds = [...]`: the recipient kinds it goes to (absent: every kind)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise ContentError(f"{path}: kinds must be a list of recipient kinds, e.g. "
+                           f"[\"school\"] (choose from {', '.join(RECIPIENT_KINDS)})")
+    try:
+        return check_kinds(value)
+    except BroadcastError as exc:
+        raise ContentError(f"{path}: kinds: {exc}") from exc
 
 
 def load_each(folder: Path, known_guides: set[str]) -> tuple[list[Campaign], list[str]]:
@@ -280,7 +302,7 @@ class Campaigns:
             b = await self.broadcasts.create(
                 c.text_vi, text_en=c.text_en, targets=targets, send_at=moment,
                 urgent=c.urgent, created_by="campaign", campaign=c.key,
-                occurrence=moment.date().isoformat(),
+                occurrence=moment.date().isoformat(), kinds=c.kinds,
             )
             created.append(b.id)
         return created
@@ -293,7 +315,12 @@ class Campaigns:
 
 
 def _spec(c: Campaign) -> dict[str, object]:
-    return {"key": c.key, "name_vi": c.name_vi, "name_en": c.name_en,
+    extra: dict[str, object] = {}  # only when set: the specs stored before them stay the same
+    if c.kinds is not None:
+        extra["kinds"] = list(c.kinds)
+    if c.last_week_only:
+        extra["week"] = "last"
+    return extra | {"key": c.key, "name_vi": c.name_vi, "name_en": c.name_en,
             "season_from": list(c.season_from), "season_to": list(c.season_to),
             "weekday": c.weekday, "at": c.at.strftime("%H:%M"),
             "targets": list(c.targets) if c.targets is not None else None,
@@ -315,5 +342,7 @@ def _from_spec(s: dict[str, object], paused: bool) -> Campaign:
         text_en=str(s["text_en"]) if s["text_en"] else None,
         guide=str(s["guide"]) if s["guide"] else None, paused=paused,
         until=date.fromisoformat(str(s["until"])) if s.get("until") else None,
+        kinds=tuple(s["kinds"]) if isinstance(s.get("kinds"), list) else None,  # type: ignore[arg-type]
+        last_week_only=s.get("week") == "last",
     )
 

@@ -97,6 +97,10 @@ async def _run(config: Config, db: Database, args: argparse.Namespace) -> int:
         from bot.cli import broadcasts as broadcast_cli
 
         return await broadcast_cli.campaigns(config, db, args)
+    if args.command == "groups":
+        from bot.cli import groups
+
+        return await groups.run(config, db)
     return await staff(db, args)
 
 

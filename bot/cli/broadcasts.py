@@ -22,10 +22,12 @@ async def dispatch(config: Config, db: Database, args: argparse.Namespace) -> in
             for b in await service.list():
                 counts = await service.counts(b.id)
                 target = "all" if b.target_all else ",".join(b.areas)
+                kinds = "all" if b.kinds is None else ",".join(b.kinds)
                 local = b.send_at.astimezone(config.tz).strftime("%Y-%m-%dT%H:%M")
                 preview = " ".join(b.text_vi.split())[:40]
+                # kinds last: scripts read the older columns by position
                 print(f"{b.id}\t{b.status}\t{local}\t{target}\t"
-                      f"{counts.sent}/{counts.recipients}\t{preview}")
+                      f"{counts.sent}/{counts.recipients}\t{preview}\t{kinds}")
             return 0
         if args.broadcast_command == "show":
             b = await service.get(args.id)
@@ -54,10 +56,11 @@ async def create(config: Config, service: Broadcasts, args: argparse.Namespace) 
         send_at = local.replace(tzinfo=config.tz)
     b = await service.create(
         args.text, text_en=args.text_en, targets=None if args.all else args.to,
-        send_at=send_at, urgent=args.urgent, created_by="cli",
+        send_at=send_at, urgent=args.urgent, created_by="cli", kinds=args.kind,
     )
     when = b.send_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M %Z")
-    print(f"scheduled for {when} to {'all' if b.target_all else ', '.join(b.areas)}; "
+    only = "" if b.kinds is None else f" ({', '.join(b.kinds)} only)"
+    print(f"scheduled for {when} to {'all' if b.target_all else ', '.join(b.areas)}{only}; "
           f"{await service.recipients_now(b)} recipients now")
     print(b.id)
     return 0
@@ -74,6 +77,7 @@ async def describe(config: Config, service: Broadcasts, b: Broadcast, *, as_json
         "text_en": b.text_en, "created_by": b.created_by, "campaign": b.campaign,
         "started_at": b.started_at, "finished_at": b.finished_at,
         "cancelled": counts.cancelled, "reason": b.reason,
+        "kinds": None if b.kinds is None else list(b.kinds),
     }
     if as_json:
         return json.dumps(data, ensure_ascii=False)

@@ -19,6 +19,8 @@ from bot.errors import SansangError
 logger = logging.getLogger("bot.cli.sansang")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# bot.broadcasts.broadcasts.RECIPIENT_KINDS (tests check they agree), without importing it here.
+RECIPIENT_KINDS = ("household", "school", "market", "office", "residential", "other")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,7 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="local time (SANSANG_TIMEZONE) to send; default now")
     create.add_argument("--urgent", action="store_true",
                         help="goes before normal broadcasts and always rings, even at night")
-    bc_sub.add_parser("list", help="one broadcast a line: id, status, time, target, progress")
+    create.add_argument("--kind", action="append", choices=RECIPIENT_KINDS, metavar="KIND",
+                        help="only these recipients (repeat for several): "
+                             f"{', '.join(RECIPIENT_KINDS)}; a group whose kind is not set yet "
+                             "counts as other; default every kind")
+    bc_sub.add_parser("list", help="one broadcast a line: id, status, time, target, progress, "
+                                   "text, kinds")
     show = bc_sub.add_parser("show", help="one broadcast's details and delivery counts")
     show.add_argument("id", type=int, metavar="ID")
     show.add_argument("--json", action="store_true", help="as JSON")
@@ -84,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", metavar="YYYY-MM-DD", help="last day (with --from)")
     export.add_argument("--format", choices=("csv", "xlsx", "geojson"), required=True)
     export.add_argument("--out", required=True, metavar="PATH")
+    sub.add_parser("groups", help="subscribed groups: <area_id> TAB <kind> TAB <members> TAB "
+                                  "<since> (members from Telegram, cached a day; ? if unknown)")
     content = sub.add_parser("content", help="the guide library and the ward's data")
     content_sub = content.add_subparsers(dest="content_command", required=True, metavar="ACTION")
     check = content_sub.add_parser(

@@ -7,6 +7,7 @@ Functions that change state take the caller's transaction connection, so a check
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 
 import aiosqlite
@@ -17,28 +18,56 @@ from bot.store.database import Database
 CANCELLABLE = ("scheduled", "sending")
 
 
-def recipients_query(areas: Sequence[str] | None) -> tuple[str, tuple[object, ...]]:
-    """Subscribed, not blocked chats of these areas (None: all); each chat once. Its `kind` is
-    the outreach log's (`chat_kind`): private, a group kind, or group while not set."""
-    base = (f"SELECT chat_id, lang, area_id, {CHAT_KIND_SQL} AS kind "  # noqa: S608
-            "FROM chats WHERE subscribed = 1 AND blocked = 0")
-    if areas is None:
-        return base, ()
-    marks = ",".join("?" * len(areas))
-    return f"{base} AND area_id IN ({marks})", tuple(areas)
+RECIPIENT_KIND_SQL = (
+    "CASE WHEN kind = 'private' THEN 'household' ELSE coalesce(group_kind, 'other') END"
+)
+"""A chat's recipient kind as broadcasts target it: household (a private chat) or its group kind;
+a group whose kind is not set yet counts as `other`."""
+
+
+def recipients_query(
+    areas: Sequence[str] | None, kinds: Sequence[str] | None = None,
+) -> tuple[str, tuple[object, ...]]:
+    """Subscribed, not blocked chats of these areas (None: all) and recipient kinds (None: every
+    kind); each chat once. Its `kind` is the outreach log's (`chat_kind`): private, a group
+    kind, or group while not set."""
+    sql = (f"SELECT chat_id, lang, area_id, {CHAT_KIND_SQL} AS kind "  # noqa: S608
+           "FROM chats WHERE subscribed = 1 AND blocked = 0")
+    params: tuple[object, ...] = ()
+    if areas is not None:
+        sql += f" AND area_id IN ({','.join('?' * len(areas))})"
+        params += tuple(areas)
+    if kinds is not None:
+        sql += f" AND {RECIPIENT_KIND_SQL} IN ({','.join('?' * len(kinds))})"
+        params += tuple(kinds)
+    return sql, params
+
+
+async def recipients_by_kind(db: Database, areas: Sequence[str] | None) -> dict[str, int]:
+    """{recipient kind: chats a broadcast to these areas (None: all) would reach now}."""
+    sql = (f"SELECT {RECIPIENT_KIND_SQL} AS rkind, COUNT(*) AS n FROM chats "  # noqa: S608
+           "WHERE subscribed = 1 AND blocked = 0")
+    params: tuple[object, ...] = ()
+    if areas is not None:
+        sql += f" AND area_id IN ({','.join('?' * len(areas))})"
+        params = tuple(areas)
+    rows = await db.fetchall(sql + " GROUP BY rkind", params)
+    return {str(r["rkind"]): int(r["n"]) for r in rows}
 
 
 async def insert(
     conn: aiosqlite.Connection, *, text_vi: str, text_en: str | None, target_all: bool,
     areas: Sequence[str], urgent: bool, send_at: str, campaign: str | None,
     occurrence: str | None, created_by: str, notify_chat: int | None, created_at: str,
+    kinds: Sequence[str] | None = None,
 ) -> int:
     cur = await conn.execute(
         "INSERT INTO broadcasts (status, text_vi, text_en, target_all, areas, urgent, "
-        "send_at, campaign, occurrence, created_by, notify_chat, created_at) "
-        "VALUES ('scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "send_at, campaign, occurrence, created_by, notify_chat, created_at, kinds) "
+        "VALUES ('scheduled', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (text_vi, text_en, int(target_all), json.dumps(list(areas)), int(urgent), send_at,
-         campaign, occurrence, created_by, notify_chat, created_at),
+         campaign, occurrence, created_by, notify_chat, created_at,
+         None if kinds is None else json.dumps(list(kinds))),
     )
     return int(cur.lastrowid or 0)
 
@@ -74,9 +103,19 @@ async def outbox_counts(db: Database, broadcast_id: int) -> dict[str, int]:
     return {r["status"]: int(r["n"]) for r in rows}
 
 
-async def count_recipients(db: Database, areas: Sequence[str] | None) -> int:
-    sql, params = recipients_query(areas)
-    row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)  # noqa: S608
+async def count_recipients(db: Database, areas: Sequence[str] | None,
+                           kinds: Sequence[str] | None = None) -> int:
+    sql, params = recipients_query(areas, kinds)
+    try:
+        row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)  # noqa: S608
+    except sqlite3.OperationalError as exc:
+        # The CLI reads a database a running older bot has not migrated to 0009 yet: it has
+        # no group kinds, and every broadcast on it goes to every kind.
+        if "group_kind" not in str(exc) or kinds is not None:
+            raise
+        sql, params = recipients_query(areas)
+        sql = sql.replace(CHAT_KIND_SQL, "kind")
+        row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)  # noqa: S608
     return int(row[0]) if row else 0
 
 
