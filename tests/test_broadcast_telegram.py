@@ -25,6 +25,7 @@ async def test_staff_walks_through_the_wizard_and_residents_get_it(
     await staff.press("Khu An Biên")
     assert "✅ Khu An Biên" in staff.buttons()
     await staff.press("Tiếp ▶")
+    await staff.press("Tiếp ▶")  # the kinds step: everyone in the areas
     assert "Mời gửi nội dung bằng tiếng Việt" in staff.last()["text"]
     reply = await staff.say(TEXT)  # typed text is not taken for a question
     assert "bản tiếng Anh" in reply["text"]
@@ -130,6 +131,7 @@ async def test_staff_can_broadcast_a_guide_in_both_languages(
     await staff.say("/broadcast")
     await staff.press("Khu Hồ Nam")
     await staff.press("Tiếp ▶")
+    await staff.press("Tiếp ▶")  # the kinds step: everyone in the areas
     await staff.press("Gửi một hướng dẫn")
     await staff.press("Nắng nóng")
     guide = svc.library.for_hazard("heat", "vi")[0]
@@ -157,6 +159,7 @@ async def test_staff_schedule_a_weekly_broadcast_until_a_day(
     await staff.say("/broadcast")
     await staff.press("Tất cả người đăng ký")
     await staff.press("Tiếp ▶")
+    await staff.press("Tiếp ▶")  # the kinds step: everyone in the areas
     await staff.say("Nhắc khơi thông cống rãnh trước mùa mưa")
     await staff.press("Bỏ qua tiếng Anh")
     await staff.press("Hằng tuần…")

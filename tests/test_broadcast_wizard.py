@@ -25,6 +25,7 @@ async def _wizard_waiting_for_text(staff: Person) -> None:
     await staff.say("/broadcast")
     await staff.press("Khu An Biên")
     await staff.press("Tiếp ▶")
+    await staff.press("Tiếp ▶")  # the kinds step: everyone in the areas
     assert "Mời gửi nội dung bằng tiếng Việt" in staff.last()["text"]
 
 
@@ -121,7 +122,8 @@ async def test_wizard_buttons_are_refused_to_residents_and_to_staff_who_lost_the
 ) -> None:
     svc = bot.bot_data["services"]
     await resident.say("/start")  # a keyboard of their own to forge presses on
-    for data in (callbacks.bc("t", "an-bien"), callbacks.bc("next"), callbacks.bc("guides"),
+    for data in (callbacks.bc("t", "an-bien"), callbacks.bc("next"), callbacks.bc("knext"),
+                 callbacks.bc("k", "market"), callbacks.bc("guides"),
                  callbacks.bc("now"), callbacks.bc("urgent"), callbacks.bc("stop"),
                  callbacks.bc("pg", "1")):
         answer = await resident.press_data(data)
@@ -214,6 +216,7 @@ async def test_staff_read_dates_as_their_language_writes_them(
     await staff.say("/broadcast")
     await staff.press("Khu An Biên")
     await staff.press("Tiếp ▶")
+    await staff.press("Tiếp ▶")  # the kinds step: everyone in the areas
     await staff.say("Diễn tập sơ tán")
     await staff.press("Bỏ qua tiếng Anh")
     await staff.press("Hẹn giờ…")
@@ -234,6 +237,7 @@ async def test_staff_read_dates_as_their_language_writes_them(
     await staff.say("/broadcast")
     await staff.press("Tất cả người đăng ký")
     await staff.press("Tiếp ▶")
+    await staff.press("Tiếp ▶")  # the kinds step: everyone in the areas
     await staff.say("Khơi thông cống rãnh")
     await staff.press("Bỏ qua tiếng Anh")
     await staff.press("Hằng tuần…")

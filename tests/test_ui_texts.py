@@ -195,6 +195,9 @@ async def walk_staff(api: FakeBotAPI, staff: Person, lead: Person, bot: Applicat
         await staff.press_data(callbacks.bc("t", area.id))
     await staff.press_data(callbacks.bc("all"))
     await staff.press_data(callbacks.bc("next"))
+    for kind in ("household", "school", "market", "office"):
+        await staff.press_data(callbacks.bc("k", kind))
+    await staff.press_data(callbacks.bc("knext"))
     await staff.say("Khơi thông cống rãnh")
     await staff.press_data(callbacks.bc("noen"))
     await staff.press_data(callbacks.bc("weekly"))
@@ -206,6 +209,7 @@ async def walk_staff(api: FakeBotAPI, staff: Person, lead: Person, bot: Applicat
     await staff.say("/broadcast")
     await staff.press_data(callbacks.bc("all"))
     await staff.press_data(callbacks.bc("next"))
+    await staff.press_data(callbacks.bc("knext"))
     await staff.press_data(callbacks.bc("guides"))
     for hazard in HAZARDS:
         await staff.press_data(callbacks.bc("gh", hazard))
