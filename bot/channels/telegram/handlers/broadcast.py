@@ -1,4 +1,5 @@
-"""/broadcast for staff: a conversation (targets → text → time → urgency → preview → confirm).
+"""/broadcast for staff: a conversation (targets → kinds → text → time → urgency → preview →
+confirm).
 
 PTB's ConversationHandler holds the step per (chat, user); the draft lives in the staff member's
 user_data. An abandoned wizard ends after WIZARD_TIMEOUT with a message, /cancel leaves it, and
@@ -31,7 +32,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.broadcasts.broadcasts import BroadcastError
 from bot.broadcasts.delivery import escape_staff_text
-from bot.channels.telegram.handlers import callbacks, fallback
+from bot.channels.telegram.handlers import callbacks, fallback, recipient_kinds
 from bot.channels.telegram.handlers.access import staff_chat
 from bot.channels.telegram.handlers.common import (
     answer,
@@ -57,12 +58,13 @@ STALE = N_("This button is old. Start again with /broadcast.")
 VIETNAM_ZONES = ("Asia/Ho_Chi_Minh", "Asia/Saigon")
 
 # The wizard's steps (ConversationHandler states).
-TARGETS, TEXT_VI, TEXT_EN, WHEN, AT_TIME, WEEKLY_AT, URGENCY, CONFIRM = range(8)
+TARGETS, TEXT_VI, TEXT_EN, WHEN, AT_TIME, WEEKLY_AT, URGENCY, CONFIRM, KINDS = range(9)
 END = ConversationHandler.END
 
 # The buttons each step takes; any other wizard button is stale there ("no longer valid").
 STEPS: dict[int, frozenset[str]] = {
     TARGETS: frozenset({"all", "t", "next"}),
+    KINDS: frozenset({"kall", "k", "knext"}),
     TEXT_VI: frozenset({"guides", "gh", "g"}),
     TEXT_EN: frozenset({"noen"}),
     WHEN: frozenset({"now", "later", "weekly", "wd"}),
@@ -161,6 +163,16 @@ async def _step(  # noqa: C901 - one branch per button, as the wizard reads
     elif step == "next":
         if not draft.get("all") and not draft.get("targets"):
             await answer(update, context, _("Choose at least one area, or everyone."), True)
+            return None
+        return await recipient_kinds.ask(update, context, lang, draft)
+    elif step in ("kall", "k"):
+        if not recipient_kinds.toggle(draft, step, value):
+            await answer(update, context, _(STALE))
+            return None
+        await recipient_kinds.ask(update, context, lang, draft)
+    elif step == "knext":
+        if draft.get("kinds") == []:
+            await answer(update, context, _("Choose everyone, or at least one kind."), True)
             return None
         await show(update, _("Now send the message in Vietnamese, as residents should read it, "
                              "or send a guide from the library."),
@@ -424,14 +436,13 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
         _drop(context)
         await show(update, _(STALE))
         return END
-    targets = None if draft.get("all") else draft.get("targets")
     try:
-        areas = None if targets is None else svc.broadcasts.expand_targets(targets)
+        by_kind = await recipient_kinds.counts(context, draft)
     except BroadcastError:
         _drop(context)
         await show(update, _(STALE))
         return END
-    recipients = await svc.broadcasts.count_recipients(areas)
+    recipients = recipient_kinds.total(by_kind, draft.get("kinds"))
     tz = svc.config.tz
     at: datetime | None = None
     if draft.get("weekly"):
@@ -453,7 +464,8 @@ async def _preview(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
         urgency=_("Urgent.") if draft.get("urgent") else _("Normal."),
     )
     await show(update, _("Preview: residents will see the message below, exactly as shown.") +
-               "\n" + html.escape(summary))
+               "\n" + html.escape(summary) + "\n" +
+               recipient_kinds.counts_text(by_kind, draft.get("kinds"), lang))
     message = update.effective_message
     if message is not None:
         await message.reply_text(escape_staff_text(draft["text_vi"]))
@@ -487,6 +499,7 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
                 send_at=(datetime.fromisoformat(draft["send_at"]) if draft.get("send_at")
                          else None),
                 urgent=bool(draft.get("urgent")), created_by=str(user.id),
+                kinds=draft.get("kinds"),
                 notify_chat=update.effective_chat.id if update.effective_chat else None,
             )
         except BroadcastError as exc:
@@ -517,6 +530,7 @@ def _weekly_campaign(draft: dict[str, Any], tz: Any) -> Any:
         targets=None if draft.get("all") else tuple(draft.get("targets", [])),
         urgent=bool(draft.get("urgent")), text_vi=draft["text_vi"], text_en=draft.get("text_en"),
         guide=draft.get("guide"), until=last if last >= today else today,
+        kinds=tuple(draft["kinds"]) if draft.get("kinds") else None,
     )
 
 
