@@ -100,18 +100,22 @@ async def test_export_counts_a_known_history_and_names_nobody(
         "messages_sent": 1, "messages_failed": 1, "messages_blocked": 1,
         "guide_views": 1,  # the answered question's guide; the /guides menu opens none
         "searches": 2, "searches_answered": 1,
+        # the school's group has not chosen its kind here: it counts as a group, not a school
+        "schools_active": 0, "markets_active": 0, "offices_active": 0,
     }
     assert {k: int(v) for k, v in ho_nam.items() if k not in ("area_id", "area_name")} == {
         "subscribers_active": 1, "households_active": 1, "groups_active": 0,
         "subscribers_new": 1, "unsubscribed": 0, "blocked": 0, "broadcasts": 0,
         "messages_sent": 0, "messages_failed": 0, "messages_blocked": 0,
         "guide_views": 0, "searches": 0, "searches_answered": 0,
+        "schools_active": 0, "markets_active": 0, "offices_active": 0,
     }
     assert {k: int(v) for k, v in total.items() if k not in ("area_id", "area_name")} == {
         "subscribers_active": 3, "households_active": 2, "groups_active": 1,
         "subscribers_new": 6, "unsubscribed": 2, "blocked": 1, "broadcasts": 1,
         "messages_sent": 1, "messages_failed": 1, "messages_blocked": 1,
         "guide_views": 1, "searches": 2, "searches_answered": 1,
+        "schools_active": 0, "markets_active": 0, "offices_active": 0,
     }
     assert total["area_name"] == "Tổng cộng"
     text = raw.decode("utf-8-sig")
@@ -126,8 +130,8 @@ async def test_export_counts_a_known_history_and_names_nobody(
     result = export(db_path, book_path, "--month", month, fmt="xlsx")
     assert result.returncode == 0, result.stderr
     book = openpyxl.load_workbook(book_path)
-    assert book.sheetnames == ["Tổng hợp", "Theo khu", "Theo tháng", "Theo loại thiên tai",
-                               "Bản tin", "Câu hỏi chưa có hướng dẫn"]
+    assert book.sheetnames == ["Tổng hợp", "Theo khu", "Theo tháng", "Theo loại nhóm",
+                               "Theo loại thiên tai", "Bản tin", "Câu hỏi chưa có hướng dẫn"]
     summary = book["Tổng hợp"]
     assert "Phường Lê Chân" in summary["A1"].value and "Kỳ báo cáo" in summary["A2"].value
     figures = {summary.cell(r, 1).value: summary.cell(r, 2).value for r in range(4, 20)}

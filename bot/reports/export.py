@@ -11,19 +11,22 @@ import io
 from datetime import date
 from pathlib import Path
 
-from bot.reports.stats import AreaFigures, Report
+from bot.reports.stats import RECIPIENT_KINDS, AreaFigures, Report
 
 CSV_COLUMNS = (
     "area_id", "area_name", "subscribers_active", "households_active", "groups_active",
     "subscribers_new", "unsubscribed", "blocked", "broadcasts", "messages_sent",
     "messages_failed", "messages_blocked", "guide_views", "searches", "searches_answered",
+    # Issue 12 (appended: spreadsheets read the columns by position)
+    "schools_active", "markets_active", "offices_active",
 )
 
 
 def _row(f: AreaFigures) -> list[object]:
     return [f.area_id, f.area_name, f.subscribers_active, f.households_active, f.groups_active,
             f.subscribers_new, f.unsubscribed, f.blocked, f.broadcasts, f.messages_sent,
-            f.messages_failed, f.messages_blocked, f.guide_views, f.searches, f.answered]
+            f.messages_failed, f.messages_blocked, f.guide_views, f.searches, f.answered,
+            f.schools_active, f.markets_active, f.offices_active]
 
 
 def to_csv(report: Report) -> bytes:
@@ -65,7 +68,11 @@ HAZARD_VI = {
 }
 AREA_HEADERS = ("Mã khu", "Khu dân cư", "Đang nhận tin (cuối kỳ)", "Hộ gia đình", "Nhóm",
                 "Đăng ký mới", "Hủy đăng ký", "Chặn bot", "Bản tin", "Tin đã gửi", "Tin lỗi",
-                "Tin bị chặn", "Lượt xem hướng dẫn", "Câu hỏi", "Câu hỏi có trả lời")
+                "Tin bị chặn", "Lượt xem hướng dẫn", "Câu hỏi", "Câu hỏi có trả lời",
+                "Trường học", "Chợ", "Cơ quan, đơn vị")
+KIND_VI = {"household": "Hộ gia đình", "school": "Trường học", "market": "Chợ",
+           "office": "Cơ quan, đơn vị", "residential": "Tổ dân phố, khu dân cư",
+           "other": "Nhóm khác, chưa chọn loại"}
 
 
 def to_xlsx(report: Report) -> bytes:
@@ -128,6 +135,8 @@ def to_xlsx(report: Report) -> bytes:
     chart.set_title({"name": "Kết quả truyền thông theo tháng"})
     ws.insert_chart(1, 7, chart)
 
+    _kinds_sheet(wb, report, bold, month_format)
+
     ws = wb.add_worksheet("Theo loại thiên tai")
     ws.write_row(0, 0, ("Loại thiên tai", "Lượt xem hướng dẫn"), bold)
     ws.set_column(0, 0, 28)
@@ -160,3 +169,42 @@ def to_xlsx(report: Report) -> bytes:
         ws.write_number(i, 1, n)
     wb.close()
     return buf.getvalue()
+
+
+def _kinds_sheet(wb: object, report: Report, bold: object, month_format: object) -> None:
+    """"Theo loại nhóm": reach by kind of recipient, per area (receiving warnings at the
+    period's end) and per month (at each month's end, and messages delivered), with a chart."""
+    ws = wb.add_worksheet("Theo loại nhóm")  # type: ignore[attr-defined]
+    labels = [KIND_VI[k] for k in RECIPIENT_KINDS]
+    ws.write(0, 0, "Đang nhận cảnh báo cuối kỳ, theo khu và loại", bold)
+    ws.write_row(1, 0, ("Mã khu", "Khu dân cư", *labels, "Tổng"), bold)
+    ws.set_column(1, 1, 24)
+    ws.set_column(2, 2 + len(labels), 14)
+    row = 2
+    for f in [*report.areas, report.total]:
+        values = (f.households_active, f.schools_active, f.markets_active, f.offices_active,
+                  f.residential_active, f.other_groups_active)
+        ws.write_row(row, 0, (f.area_id, f.area_name, *values, f.subscribers_active))
+        row += 1
+    row += 1
+    ws.write(row, 0, "Theo tháng: đang nhận cảnh báo cuối tháng", bold)
+    header = row + 1
+    ws.write_row(header, 0, ("Tháng", *labels), bold)
+    months = list(report.by_kind.items())
+    for i, (month, reach) in enumerate(months, start=header + 1):
+        ws.write_datetime(i, 0, date(int(month[:4]), int(month[5:]), 1), month_format)
+        ws.write_row(i, 1, [reach[k].active for k in RECIPIENT_KINDS])
+    last = header + max(1, len(months))
+    chart = wb.add_chart({"type": "column", "subtype": "stacked"})  # type: ignore[attr-defined]
+    for col, label in enumerate(labels, start=1):
+        chart.add_series({"name": label,
+                          "categories": ["Theo loại nhóm", header + 1, 0, last, 0],
+                          "values": ["Theo loại nhóm", header + 1, col, last, col]})
+    chart.set_title({"name": "Đang nhận cảnh báo theo loại (cuối tháng)"})
+    ws.insert_chart(1, 10, chart)
+    row = last + 2
+    ws.write(row, 0, "Theo tháng: tin đã gửi", bold)
+    ws.write_row(row + 1, 0, ("Tháng", *labels), bold)
+    for i, (month, reach) in enumerate(months, start=row + 2):
+        ws.write_datetime(i, 0, date(int(month[:4]), int(month[5:]), 1), month_format)
+        ws.write_row(i, 1, [reach[k].sent for k in RECIPIENT_KINDS])

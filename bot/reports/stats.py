@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -93,6 +93,13 @@ class AreaFigures:
     guide_views: int = 0
     searches: int = 0
     answered: int = 0
+    # Groups receiving warnings at the period's end by kind (together: groups_active); a group
+    # whose kind is not set yet counts in other_groups_active.
+    schools_active: int = 0
+    markets_active: int = 0
+    offices_active: int = 0
+    residential_active: int = 0
+    other_groups_active: int = 0
 
     @property
     def subscribers_active(self) -> int:
@@ -114,6 +121,28 @@ class BroadcastLine:
     target: str  # area ids joined by commas, or "all"
 
 
+RECIPIENT_KINDS = ("household", "school", "market", "office", "residential", "other")
+"""The kinds the report counts reach by (`bot.broadcasts.broadcasts.RECIPIENT_KINDS`)."""
+KIND_FIELD = {"school": "schools_active", "market": "markets_active", "office": "offices_active",
+              "residential": "residential_active"}
+
+
+def recipient_kind(chat_kind: str | None) -> str:
+    """The outreach log's chat kind as a recipient kind: private is a household, a group whose
+    kind is not set (logged `group`) is other."""
+    if chat_kind in ("private", "", None):
+        return "household"
+    return chat_kind if chat_kind in KIND_FIELD else "other"
+
+
+@dataclass(frozen=True)
+class KindReach:
+    """One kind of recipient in one month: receiving warnings at its end, messages delivered."""
+
+    active: int = 0
+    sent: int = 0
+
+
 @dataclass
 class Report:
     period: Period
@@ -123,6 +152,8 @@ class Report:
     views_by_hazard: Counter[str]
     unanswered: list[tuple[str, int]]
     broadcasts: list[BroadcastLine] = field(default_factory=list)
+    # {month YYYY-MM: {recipient kind: reach}}: every month of the period, every kind
+    by_kind: dict[str, dict[str, KindReach]] = field(default_factory=dict)
 
 
 IN_PERIOD = {
@@ -170,10 +201,13 @@ async def _report(db: Database, areas: AreaCatalog, period: Period,
     # Active at the period's end: every change of "receiving warnings" up to then.
     for r in await queries.active_at(db, last_day):
         f = figures(r["area_id"])
-        if r["chat_kind"] in ("private", ""):
+        kind = recipient_kind(r["chat_kind"])
+        if kind == "household":
             f.households_active += r["active"]
-        else:  # a group: "group" while its kind is not set, else school, market, ...
-            f.groups_active += r["active"]
+            continue
+        f.groups_active += r["active"]  # every group, whatever its kind
+        name = KIND_FIELD.get(kind, "other_groups_active")
+        setattr(f, name, getattr(f, name) + r["active"])
     # The kinds of IN_PERIOD, per area and local month in one pass: each row adds to both.
     by_month = {m: AreaFigures("", m) for m in period.months()}
     for r in await queries.counts_by_area_and_month(db, first_day, last_day):
@@ -213,8 +247,29 @@ async def _report(db: Database, areas: AreaCatalog, period: Period,
     for f in ordered:
         total.add(f)
     total.broadcasts = len(broadcast_rows)  # a broadcast to several areas counts once in total
+    by_kind = await _by_kind(db, period, first_day, last_day)
     return Report(period, ordered, total, by_month, views,
-                  unanswered.most_common(top_unanswered), broadcast_rows)
+                  unanswered.most_common(top_unanswered), broadcast_rows, by_kind)
+
+
+async def _by_kind(db: Database, period: Period, first_day: str,
+                   last_day: str) -> dict[str, dict[str, KindReach]]:
+    """Each month's reach by recipient kind: active at the month's end, messages delivered."""
+    months = period.months()
+    changes: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in await queries.active_changes_by_kind_and_month(db, last_day):
+        changes[r["month"]][recipient_kind(r["chat_kind"])] += r["active"]
+    sent: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in await queries.sent_by_kind_and_month(db, first_day, last_day):
+        sent[r["month"]][recipient_kind(r["chat_kind"])] += r["n"]
+    running: Counter[str] = Counter()
+    for month in sorted(m for m in changes if m < months[0]):  # before the period
+        running.update(changes[month])
+    found = {}
+    for month in months:
+        running.update(changes.get(month, Counter()))
+        found[month] = {k: KindReach(running[k], sent[month][k]) for k in RECIPIENT_KINDS}
+    return found
 
 
 def _unanswered(rows: list[Any]) -> Counter[str]:

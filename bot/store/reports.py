@@ -57,3 +57,24 @@ async def broadcast_events(db: Database, start: str, end: str) -> list[Any]:
         "SELECT area_id, at, detail FROM events "
         "WHERE kind = 'broadcast' AND at >= ? AND at < ? ORDER BY at", (start, end),
     )
+
+
+async def active_changes_by_kind_and_month(db: Database, last_day: str) -> list[Any]:
+    """(chat_kind, month YYYY-MM, active): the change in chats receiving warnings per outreach
+    kind (private, school, market, ..., group while not set) and local month, up to `last_day`
+    (their running sum is the number at each month's end)."""
+    return await db.fetchall(
+        "SELECT chat_kind, substr(day, 1, 7) AS month, SUM(active) AS active FROM event_days "
+        "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'unblocked', 'group_kind') "
+        "AND day <= ? GROUP BY chat_kind, month", (last_day,),
+    )
+
+
+async def sent_by_kind_and_month(db: Database, first_day: str, last_day: str) -> list[Any]:
+    """(chat_kind, month YYYY-MM, n): broadcast messages delivered per outreach kind and local
+    month, between two local days (inclusive)."""
+    return await db.fetchall(
+        "SELECT chat_kind, substr(day, 1, 7) AS month, SUM(n) AS n FROM event_days "
+        "WHERE kind = 'delivery_sent' AND day BETWEEN ? AND ? GROUP BY chat_kind, month",
+        (first_day, last_day),
+    )
