@@ -105,3 +105,28 @@ async def test_everyone_in_the_areas_is_the_default_and_stores_no_kinds(
     await staff.press("✅ Gửi")
     b = (await svc.db.fetchall("SELECT kinds FROM broadcasts"))[-1]
     assert b["kinds"] is None
+
+
+async def test_a_weekly_broadcast_keeps_its_kinds(
+    staff: Person, bot: Application, api: FakeBotAPI  # type: ignore[type-arg]
+) -> None:
+    svc = bot.bot_data["services"]
+    await recipients(bot, api)
+    await staff.say("/broadcast")
+    await staff.press("Tất cả người đăng ký")
+    await staff.press("Tiếp ▶")
+    await staff.press("Trường học")
+    await staff.press("Hộ gia đình")
+    await staff.press("Tiếp ▶")
+    await staff.say("Nhắc diễn tập sơ tán ở trường")
+    await staff.press("Bỏ qua tiếng Anh")
+    await staff.press("Hằng tuần…")
+    await staff.press("Thứ 2")
+    await staff.say("07:30 31/12/2099")
+    await staff.press("Bình thường")
+    assert any("Số người nhận hiện tại: 3." in m["text"]
+               and "Theo đối tượng: hộ gia đình 2 · trường học 1\n" in m["text"] + "\n"
+               for m in api.messages(staff.chat))
+    await staff.press("✅ Gửi")
+    weekly = [c for c in await svc.campaigns.all() if c.key.startswith("staff-")]
+    assert [c.kinds for c in weekly] == [("household", "school")]
