@@ -65,7 +65,7 @@ def subscribed_text(svc: Services, row: ChatRow) -> str:
         ask = "\n\n" + _(ASK_HINT)
     else:
         head = _("✅ This group will receive warnings for <b>{area}</b>.").format(area=area)
-        ask = ""  # questions are answered in private chats only
+        ask = ""  # in a group, only messages naming the bot are questions: not for everyone
     return head + ask + "\n\n" + _(
         "How to prepare: /guides\n"
         "Emergency numbers: /emergency\n"
