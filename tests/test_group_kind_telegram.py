@@ -5,13 +5,19 @@ after /forget."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from telegram.ext import Application
 
+from bot.channels.telegram.app import build_application, running
 from bot.channels.telegram.handlers import callbacks
+from bot.paths import data_dir
+from bot.store import Database
 from bot.store.chats import ensure
 from bot.store.chats import get as get_chat
 from bot.store.chats import update as update_chat
 from tests.auxil.chat import Person
+from tests.conftest import make_config
 from tests.fakes import FakeBotAPI
 
 GROUP = -100200400
@@ -150,3 +156,34 @@ async def test_an_old_group_is_not_asked_at_a_command_for_another_bot(
     asked = await api.wait_message(GROUP, since=mark, contains=QUESTION)
     sent = [c for c in api.calls[mark:] if c.method == "sendMessage"]
     assert [c.params["text"] for c in sent][:2] == [reply["text"], asked.params["text"]]
+
+
+async def test_a_group_from_a_database_before_kinds_is_asked_once_even_across_a_restart(
+    api: FakeBotAPI, db_path: Path
+) -> None:
+    """A real database migrated to 0008 (before kinds), then opened by the bot (0009 applied)."""
+    old = await Database.open(db_path, migrate=False)
+    await old.migrate(sorted(p for p in (data_dir("db") / "migrations").glob("*.sql")
+                             if p.name < "0009"))
+    await old.execute(
+        "INSERT INTO chats (chat_id, kind, lang, lang_chosen, area_id, subscribed, blocked, "
+        "title, created_at, updated_at) VALUES (?, 'group', 'vi', 1, 'an-bien', 1, 0, "
+        "'Trường Tiểu học', '2026-09-01T00:00:00+00:00', '2026-09-01T00:00:00+00:00')",
+        (GROUP,))
+    await old.close()
+    api.add_chat(GROUP, "group", title="Trường Tiểu học")
+    member = Person(api, 7103).in_group(GROUP)
+
+    async def commands(count: int) -> list[str]:
+        """Send /emergency `count` times to a freshly started bot; the kind questions asked."""
+        app = build_application(make_config(api, db_path))
+        async with running(app, poll_timeout=1):
+            mark = api.mark()
+            for _ in range(count):
+                await member.say("/emergency")
+            await member.say("/help")  # the last update before it was fully handled
+        return [c.params["text"] for c in api.calls[mark:]
+                if c.method == "sendMessage" and QUESTION in str(c.params.get("text"))]
+
+    assert len(await commands(2)) == 1
+    assert await commands(2) == []
