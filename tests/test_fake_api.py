@@ -428,3 +428,17 @@ async def test_limits_answer_429_to_an_unpaced_loop() -> None:
         assert refused["parameters"]["retry_after"] >= 1
         assert refused["description"].startswith("Too Many Requests: retry after ")
         assert len(fake.messages(CHAT)) == statuses.count(200)
+
+
+async def test_get_chat_member_count_counts_known_members_or_answers_what_a_test_set(
+    api: FakeBotAPI, tg: Bot
+) -> None:
+    api.add_chat(-5001, "group", title="Chợ Hàng Kênh")
+    api.set_member_status(-5001, 11, "member")
+    api.set_member_status(-5001, 12, "administrator")
+    api.set_member_status(-5001, 13, "left")
+    assert await tg.get_chat_member_count(-5001) == 3  # two people and the bot
+    api.set_member_count(-5001, 240)
+    assert await tg.get_chat_member_count(-5001) == 240
+    with pytest.raises(BadRequest, match="(?i)chat not found"):
+        await tg.get_chat_member_count(-5999)

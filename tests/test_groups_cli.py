@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.cli import groups
-from bot.fakeapi.records import ApiError
 from bot.store import Database
 from bot.store.chats import ensure, update
 from tests.conftest import TOKEN, make_config
@@ -27,17 +26,21 @@ GROUPS = {  # chat_id: (area, group kind, members in Telegram; None: the count f
 }
 
 
-def serve_counts(api: FakeBotAPI, counts: dict[int, int | None]) -> list[int]:
-    asked: list[int] = []
+def serve_counts(api: FakeBotAPI, counts: dict[int, int | None]) -> Callable[[], list[int]]:
+    """The fake answers getChatMemberCount with these counts; None: "chat not found" (400).
+    Returns a function listing the chats asked since this call."""
+    for chat_id, n in counts.items():
+        api.add_chat(chat_id, "group" if chat_id > -10**12 else "supergroup", title=TITLE)
+        if n is None:
+            api.fail_next("getChatMemberCount", status=400,
+                          description="Bad Request: chat not found", chat_id=chat_id)
+        else:
+            api.set_member_count(chat_id, n)
+    mark = api.mark()
 
-    async def count(params: dict[str, Any]) -> int:
-        chat_id = int(params["chat_id"])
-        asked.append(chat_id)
-        if counts.get(chat_id) is None:
-            raise ApiError(400, "Bad Request: chat not found")
-        return int(counts[chat_id])  # type: ignore[arg-type]
-
-    api._m_getchatmembercount = count  # type: ignore[attr-defined]  # the fake lacks it
+    def asked() -> list[int]:
+        return [int(c.params["chat_id"]) for c in api.calls[mark:]
+                if c.method == "getChatMemberCount"]
     return asked
 
 
@@ -68,13 +71,13 @@ async def test_groups_lists_area_kind_members_since_and_caches_a_day(
             f"lam-son\tschool\t?\t{today}"]
         assert TITLE not in out and "Chợ" not in out
         assert "chat not found" in caplog.text and TOKEN not in caplog.text
-        assert sorted(asked) == sorted(GROUPS)
+        assert sorted(asked()) == sorted(GROUPS)
 
         # Within a day: the cached counts, Telegram is asked only for the one it did not give.
-        asked.clear()
+        asked = serve_counts(api, {})
         assert await groups.run(config, db) == 0
         assert capsys.readouterr().out.splitlines()[1] == f"an-bien\tmarket\t57\t{today}"
-        assert asked == [-1000000091003]
+        assert asked() == [-1000000091003]
 
         # A day later the count fails: the cached one is shown, the others go on.
         old = (datetime.now(UTC) - timedelta(days=2)).isoformat(timespec="seconds")

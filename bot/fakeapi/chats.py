@@ -145,6 +145,19 @@ class ChatMethods(State):
         status = self._members.get((chat["id"], user_id), "member")
         return self.member(self._users.get(user_id) or self.user(user_id), status)
 
+    async def _m_getchatmembercount(self, params: dict[str, Any]) -> Any:
+        chat = self.target(params)
+        if chat["id"] in self._member_counts:
+            return self._member_counts[chat["id"]]
+        gone = ("left", "kicked")
+        present = {user_id for (chat_id, user_id), status in self._members.items()
+                   if chat_id == chat["id"] and status not in gone}
+        if chat["type"] == "private":
+            present |= {chat["id"], self.bot_id}
+        elif self.bot_status(chat["id"]) not in gone:
+            present.add(self.bot_id)
+        return len(present)
+
     async def _m_getchatadministrators(self, params: dict[str, Any]) -> Any:
         chat = self.target(params)
         if chat["type"] == "private":

@@ -219,6 +219,12 @@ class Injection(State):
             raise ValueError(f"status must be one of {MEMBER_STATUSES}, not {status!r}")
         self._members[(chat_id, user_id)] = status
 
+    def set_member_count(self, chat_id: ChatId, count: int) -> None:
+        """What getChatMemberCount answers for this chat (else: members known, bot included)."""
+        if count < 0:
+            raise ValueError("a member count cannot be negative")
+        self._member_counts[chat_id] = count
+
     # ---------------------------------------------------------------- faults
     @staticmethod
     def _method(method: str) -> str:

@@ -18,7 +18,8 @@ METHODS = (
     "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery", "setMyCommands",
     "deleteMyCommands", "getMyCommands", "setChatMenuButton", "getChatMenuButton",
     "setMyDescription", "getMyDescription", "setMyShortDescription", "getMyShortDescription",
-    "getChat", "getChatMember", "getChatAdministrators", "leaveChat", "getFile",
+    "getChat", "getChatMember", "getChatMemberCount", "getChatAdministrators", "leaveChat",
+    "getFile",
 )
 CANONICAL = {name.lower(): name for name in METHODS}
 DEFAULT_DESCRIPTIONS = {

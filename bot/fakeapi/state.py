@@ -76,6 +76,7 @@ class State:
         self._allowed_updates: list[str] | None = None
         self._webhook_url = ""
         self._members: dict[tuple[ChatId, int], str] = {}
+        self._member_counts: dict[ChatId, int] = {}  # set by a test; else counted from _members
         self._bot_gone: dict[ChatId, tuple[str, str]] = {}  # chat -> (status, 403 description)
         self._blocked: set[ChatId] = set()
         self._migrated: dict[ChatId, int] = {}
