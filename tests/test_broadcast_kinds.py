@@ -124,3 +124,37 @@ async def test_cli_kind_and_show_json(tmp_path: Path) -> None:
     assert "church" in bad.stderr
     for kind in RECIPIENT_KINDS:
         assert kind in bad.stderr
+
+
+async def test_the_school_campaign_reaches_only_school_groups_through_telegram(
+    bot: Application, api: FakeBotAPI  # type: ignore[type-arg]
+) -> None:
+    """The shipped school-safety-week file, planned and started by the bot's own scheduler,
+    reaches the two school groups and nobody else."""
+    from datetime import datetime
+
+    svc = bot.bot_data["services"]
+    scheduler = bot.bot_data["scheduler"]
+    await fill(svc.db, api)
+    tz = svc.db.tz
+    # 1 September 2027: the week's Monday 6 September is within the planner's horizon.
+    await scheduler.reconcile(datetime(2027, 9, 1, 8, 0, tzinfo=tz))
+    made = await svc.db.fetchall(
+        "SELECT id FROM broadcasts WHERE campaign = 'school-safety-week'")
+    assert len(made) == 1
+    school = await svc.broadcasts.get(made[0]["id"])
+    assert school is not None and school.kinds == ("school",)
+    started = await scheduler.reconcile(datetime(2027, 9, 6, 7, 0, 5, tzinfo=tz))
+    assert school.id in started
+
+    async def done() -> bool:
+        return (await svc.broadcasts.get(school.id)).status == "done"
+
+    await eventually(done)
+    fragment = "Đầu năm học, cũng là giữa mùa bão"
+    got = {c for c in CHATS if any(fragment in m["visible_text"] for m in api.messages(c))}
+    assert got == {-81006, -81007}
+    logged = await svc.db.fetchall(
+        "SELECT chat_kind, COUNT(*) FROM events WHERE kind = 'delivery_sent' AND detail = ? "
+        "GROUP BY 1", (str(school.id),))
+    assert [tuple(r) for r in logged] == [("school", 2)]
