@@ -108,17 +108,27 @@ def _ours(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
     return command.lower() in {c.name for c in COMMANDS}
 
 
-async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) -> None:
-    """Button k:KIND: the group says what it is (administrators only, checked now)."""
-    svc = services(context)
+async def _admin_row(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ChatRow | None:
+    """The group's row when the one who pressed administers it (asked of Telegram now); else
+    None, once they have been told why."""
     row = await chat_row(update, context)
     _ = gettext(row.lang)
     if row.kind == "private":
         await answer(update, context, _(STALE_BUTTON))
-        return
+        return None
     if not await is_group_admin(update, context):
         await answer(update, context, _(ONLY_ADMINS), alert=True)
+        return None
+    return row
+
+
+async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) -> None:
+    """Button k:KIND: the group says what it is (administrators only, checked now)."""
+    svc = services(context)
+    row = await _admin_row(update, context)
+    if row is None:
         return
+    _ = gettext(row.lang)
     row = await svc.subscriptions.set_group_kind(row.chat_id, kind)
     await chat_store.claim_kind_question(svc.db, row.chat_id)  # asked and answered: never again
     text = _("✅ This group is now: <b>{kind}</b>. To change it: /area").format(
@@ -128,14 +138,10 @@ async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str) 
 
 async def change(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Button k:ask (under /area in a group): offer the kinds again, administrators only."""
-    row = await chat_row(update, context)
+    row = await _admin_row(update, context)
+    if row is None:
+        return
     _ = gettext(row.lang)
-    if row.kind == "private":
-        await answer(update, context, _(STALE_BUTTON))
-        return
-    if not await is_group_admin(update, context):
-        await answer(update, context, _(ONLY_ADMINS), alert=True)
-        return
     text = _("This group is: <b>{kind}</b>.").format(kind=kind_name(row.group_kind, row.lang))
     await show(update, text + "\n" + kind_question(row.lang), kind_keyboard(row.lang))
 
