@@ -205,7 +205,7 @@ async def test_lead_export_returns_the_workbook_and_others_are_refused(
     await resident.say("/start an-bien")
     await staff.say("/start")  # a keyboard of their own to forge presses on
     reply = await lead.say("/export")
-    assert reply["text"] == "Xuất báo cáo kỳ nào?"
+    assert reply["text"].startswith("Xuất báo cáo kỳ nào?\n")
     mark = api.mark()
     await lead.press("Tháng này")
     sent = await api.wait_for(lambda c: c.method == "sendDocument" and c.status == 200,
@@ -224,6 +224,49 @@ async def test_lead_export_returns_the_workbook_and_others_are_refused(
         answer = await person.press_data(callbacks.export("ty"))
         assert answer.params["text"] == "Xin lỗi, chức năng này chỉ dành cho cán bộ đầu mối."
     assert len(api.documents(staff.chat)) == 0 and len(api.documents(resident.chat)) == 0
+    for person in (staff, resident):  # a forged Word press is refused the same way
+        answer = await person.press_data(callbacks.export("tm", word=True))
+        assert answer.params["text"] == "Xin lỗi, chức năng này chỉ dành cho cán bộ đầu mối."
+    assert len(api.documents(staff.chat)) == 0 and len(api.documents(resident.chat)) == 0
+
+
+async def test_lead_export_word_sends_the_draft_bao_cao_and_a_bad_data_file_is_named(
+    lead: Person, resident: Person, bot: Application,  # type: ignore[type-arg]
+    api: FakeBotAPI, tmp_path: Path,
+) -> None:
+    import docx as python_docx
+
+    from bot.channels.telegram.handlers import callbacks
+
+    await resident.say("/start an-bien")
+    await lead.say("/export")
+    assert "📄 Báo cáo (Word)" in lead.buttons()
+    mark = api.mark()
+    await lead.press("📄 Báo cáo (Word)")  # the first row: this month
+    sent = await api.wait_for(lambda c: c.method == "sendDocument" and c.status == 200,
+                              since=mark)
+    assert "Kết quả tuyên truyền" in sent.params["caption"]
+    document = api.documents(lead.chat)[-1]
+    assert document["filename"].endswith(".docx")
+    path = tmp_path / "got.docx"
+    path.write_bytes(document["data"])
+    document = python_docx.Document(str(path))
+    text = "\n".join([p.text for p in document.paragraphs] + [
+        cell.text for table in document.tables for row in table.rows for cell in row.cells])
+    assert "BÁO CÁO" in text and "Độc lập - Tự do - Hạnh phúc" in text
+    assert "Kết quả tuyên truyền, phổ biến kiến thức, kỹ năng phòng, chống thiên tai" in text
+
+    # A broken data file: the lead is told, nothing is sent, the others' exports go on.
+    config = bot.bot_data["services"].config
+    broken = tmp_path / "content"
+    broken.mkdir()
+    (broken / "report.toml").write_text('ward = ""\n', encoding="utf-8")
+    object.__setattr__(config, "content_dir", broken)
+    before = len(api.documents(lead.chat))
+    await lead.say("/export")
+    answer = await lead.press_data(callbacks.export("tm", word=True))
+    assert "content/report.toml" in answer.params["text"]
+    assert len(api.documents(lead.chat)) == before
 
 
 async def test_staff_stats_in_numbers_and_residents_refused(

@@ -194,9 +194,9 @@ def to_docx(report: Report, settings: Settings, today: date) -> bytes:
     start, end = day(report.period.start), day(report.period.end)
     para(doc, "")
     para(doc, "BÁO CÁO", bold=True, size=14, align=center)
-    para(doc, f"Kết quả thông tin, cảnh báo phòng, chống thiên tai qua Telegram (bot Sẵn sàng) "
-              f"trên địa bàn {settings.ward} từ ngày {start} đến ngày {end}, thực hiện "
-              f"{settings.plan}", bold=True, size=14, align=center)
+    para(doc, f"Kết quả tuyên truyền, phổ biến kiến thức, kỹ năng phòng, chống thiên tai và thích "
+              f"ứng với biến đổi khí hậu trên địa bàn {settings.ward} từ ngày {start} đến ngày "
+              f"{end}, thực hiện {settings.plan}", bold=True, size=14, align=center)
     para(doc, "_______", align=center)
     if settings.sample:
         para(doc, "(Bản nháp dùng tên mẫu trong content/report.toml: kiểm tra trước khi gửi.)",

@@ -52,7 +52,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif action.name == "menu":
             await info.menu_pressed(update, context)
         elif action.name == "export":
-            await reports.on_button(update, context, action.args[0])
+            await reports.on_button(update, context, action.args[0],
+                                    word=action.args[1:] == ("w",))
         elif action.name == "broadcast" and action.args[0] in scheduled.STEPS:
             await scheduled.on_button(update, context, action.args[0], action.args[1])
         elif action.name == "broadcast":

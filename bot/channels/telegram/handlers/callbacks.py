@@ -23,7 +23,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "guide": re.compile(r"^g:v:([a-z0-9][a-z0-9-]{0,39})$"),
     "emergency": re.compile(r"^e$"),
     "menu": re.compile(r"^m$"),
-    "export": re.compile(r"^x:(tm|lm|tq|ty|ly)$"),
+    "export": re.compile(r"^x:(tm|lm|tq|ty|ly)(?::(w))?$"),
     "broadcast": re.compile(
         r"^b:(all|next|kall|knext|stop|noen|now|later|weekly|urgent|normal|ok|guides)$"
         r"|^b:(t|gh|g|wd|k):([a-z0-9_-]{1,40})$"
@@ -49,8 +49,9 @@ def parse(data: str | None) -> Action | None:
     return None
 
 
-def export(period: str) -> str:
-    return f"x:{period}"
+def export(period: str, word: bool = False) -> str:
+    """The workbook (Excel) for a period, or with `word` the draft báo cáo (Word)."""
+    return f"x:{period}:w" if word else f"x:{period}"
 
 
 def bc(step: str, value: str = "") -> str:

@@ -1,8 +1,10 @@
-"""/stats for staff (this month in a few lines) and /export for the lead office (the workbook)."""
+"""/stats for staff (this month in a few lines) and /export for the lead office (the workbook, or
+the draft báo cáo in Word)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date, datetime, timedelta
 
 from telegram import InputFile, Update
@@ -11,9 +13,12 @@ from telegram.ext import ContextTypes
 from bot.channels.telegram.handlers import callbacks
 from bot.channels.telegram.handlers.access import staff_chat
 from bot.channels.telegram.handlers.common import answer, buttons, services, show
+from bot.errors import ContentError
 from bot.i18n import day, gettext, number
-from bot.reports import export, stats
+from bot.reports import docx, export, stats
 from bot.roles import Role
+
+logger = logging.getLogger(__name__)
 
 PERIODS = ("tm", "lm", "tq", "ty", "ly")
 
@@ -56,29 +61,52 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/export: the lead office picks a period and gets the workbook."""
+    """/export: the lead office picks a period and gets the workbook or the draft báo cáo."""
     row = await staff_chat(update, context, Role.LEAD)
     if row is None:
         return
     _ = gettext(row.lang)
     labels = {"tm": _("This month"), "lm": _("Last month"), "tq": _("This quarter"),
               "ty": _("This year"), "ly": _("Last year")}
-    await show(update, _("Which period?"),
-               buttons([[(labels[c], callbacks.export(c))] for c in PERIODS]))
+    word = "📄 " + _("Report (Word)")
+    text = _("Which period?") + "\n" + _("Left: the workbook (Excel). Right: the draft report "
+                                        "(Word) to number and sign.")
+    rows = [[(labels[c], callbacks.export(c)), (word, callbacks.export(c, word=True))]
+            for c in PERIODS]
+    await show(update, text, buttons(rows))
 
 
-async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
-    """Button x:PERIOD: the lead role is checked again, then the workbook is sent."""
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str, *,
+                    word: bool = False) -> None:
+    """Button x:PERIOD[:w]: the lead role is checked again, then the workbook (or, with :w, the
+    draft báo cáo) is sent."""
     svc = services(context)
     row = await staff_chat(update, context, Role.LEAD)
     if row is None:
         return
     _ = gettext(row.lang)
-    await answer(update, context, _("Preparing the report (Excel)…"))
-    period = period_for(code, datetime.now(svc.config.tz).date())
+    today = datetime.now(svc.config.tz).date()
+    settings = None
+    if word:
+        try:  # the ward's names for the report: a bad file is named, nothing is counted
+            settings = docx.load_settings(svc.config.content_dir / docx.SETTINGS_FILE)
+        except ContentError as exc:
+            logger.warning("no Word report: %s", exc)
+            await answer(update, context, _("The Word report cannot be made: its data file "
+                                            "content/report.toml needs fixing. The technical "
+                                            "team has the details."), alert=True)
+            return
+    await answer(update, context, _("Preparing the report (Word)…") if word
+                 else _("Preparing the report (Excel)…"))
+    period = period_for(code, today)
     report = await stats.report(svc.db, svc.areas, period)  # on a read connection of its own
-    data = await asyncio.to_thread(export.to_xlsx, report)  # a year's workbook: off the loop
-    name = f"sansang-{period.start.isoformat()}-{period.end.isoformat()}.xlsx"
+    if settings is not None:  # a year's document or workbook: built off the loop
+        data = await asyncio.to_thread(docx.to_docx, report, settings, today)
+        ext = "docx"
+    else:
+        data = await asyncio.to_thread(export.to_xlsx, report)
+        ext = "xlsx"
+    name = f"sansang-{period.start.isoformat()}-{period.end.isoformat()}.{ext}"
     chat = update.effective_chat
     if chat is not None:
         await context.bot.send_document(
