@@ -45,7 +45,7 @@ def write(root: Path, gid: str, lang: str, related: str = "[]", **replace: str) 
 
 def copy_ward_data(root: Path) -> None:
     for name in ("areas.toml", "contacts.toml", "dangerous_phrases.toml",
-                 "weak_sources.toml"):
+                 "weak_sources.toml", "report.toml"):
         (root / name).write_text((data_dir("content") / name).read_text(encoding="utf-8"),
                                  encoding="utf-8")
 
@@ -179,3 +179,13 @@ def test_coverage_lists_the_guides_the_ward_has_not_signed_off(tmp_path: Path) -
     for lang in ("vi", "en"):
         write(tmp_path, "a", lang, **signed)
     assert "every guide is signed off by the ward" in coverage(Library.load(tmp_path))
+
+
+def test_content_check_names_a_bad_report_data_file(tmp_path: Path) -> None:
+    copy_ward_data(tmp_path)
+    write(tmp_path, "a", "vi")
+    write(tmp_path, "a", "en")
+    assert check(tmp_path)[1] == []
+    (tmp_path / "report.toml").write_text('ward = "Phường Lê Chân"\n', encoding="utf-8")
+    text = "\n".join(str(p) for p in check(tmp_path)[1])
+    assert "report.toml" in text and "must be a non-empty text" in text

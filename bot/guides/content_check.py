@@ -213,7 +213,10 @@ def check(content: Path, campaigns_dir: Path | None = None,
                                                                      "or too long"))
         problems += dangerous_lines(guide, phrases)
         problems += source_problems(guide, weak)
-    for name, loader in (("areas.toml", AreaCatalog.load), ("contacts.toml", WardContacts.load)):
+    from bot.reports.docx import SETTINGS_FILE, load_settings
+
+    for name, loader in (("areas.toml", AreaCatalog.load), ("contacts.toml", WardContacts.load),
+                         (SETTINGS_FILE, load_settings)):
         try:
             loader(content / name)
         except ContentError as exc:
