@@ -64,6 +64,17 @@ class Period:
         end = datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
         return start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")
 
+    def previous(self) -> Period:
+        """The period of the same length just before: the previous month (quarter, year, run of
+        whole months) when this one is whole months, else the same number of days before."""
+        if self.start.day == 1 and self.end == _month_end(self.end.replace(day=1)):
+            n = len(self.months())
+            index = self.start.year * 12 + self.start.month - 1 - n
+            first = date(index // 12, index % 12 + 1, 1)
+            return Period(first, self.start - timedelta(days=1))
+        days = (self.end - self.start).days + 1
+        return Period(self.start - timedelta(days=days), self.start - timedelta(days=1))
+
     def months(self) -> list[str]:
         out, day = [], self.start.replace(day=1)
         while day <= self.end:
@@ -154,6 +165,9 @@ class Report:
     broadcasts: list[BroadcastLine] = field(default_factory=list)
     # {month YYYY-MM: {recipient kind: reach}}: every month of the period, every kind
     by_kind: dict[str, dict[str, KindReach]] = field(default_factory=dict)
+    # The figures of the period of the same length just before (`Period.previous`), to compare
+    # with; its own `previous` is None.
+    previous: Report | None = None
 
 
 IN_PERIOD = {
@@ -173,15 +187,20 @@ def _count(f: AreaFigures, r: Any) -> None:
 
 
 async def report(db: Database, areas: AreaCatalog, period: Period,
-                 top_unanswered: int = 20) -> Report:
+                 top_unanswered: int = 20, compare: bool = True) -> Report:
     """The period's figures, counted in the ward's zone (the database's `tz`).
 
     Counts come from the daily roll-up `event_days` (local days); the unanswered questions and
     the list of broadcasts from `events` through their partial indexes. Every query runs on a
     read-only connection of its own (one snapshot), never on the bot's.
+    The report carries `previous`, the same figures for `period.previous()` (unless `compare` is
+    false), read in the same snapshot.
     """
     async with db.reader() as reader:
-        return await _report(reader, areas, period, top_unanswered)
+        found = await _report(reader, areas, period, top_unanswered)
+        if compare:
+            found.previous = await _report(reader, areas, period.previous(), top_unanswered)
+        return found
 
 
 async def _report(db: Database, areas: AreaCatalog, period: Period,
