@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.reports.stats import RECIPIENT_KINDS, AreaFigures, Report
+from bot.reports.stats import RECIPIENT_KINDS, AreaFigures, Period, Report
 
 CSV_COLUMNS = (
     "area_id", "area_name", "subscribers_active", "households_active", "groups_active",
@@ -136,6 +136,58 @@ def _titled(ws: Any, fmt: Any, text: str, last_col: int) -> None:
         ws.write(0, 0, text, fmt)
 
 
+SUMMARY_LINES = (
+    ("Người, nhóm đang nhận cảnh báo (cuối kỳ)", "subscribers_active"),
+    ("  trong đó hộ gia đình", "households_active"),
+    ("  trong đó nhóm (trường, chợ, cơ quan)", "groups_active"),
+    ("Đăng ký mới trong kỳ", "subscribers_new"), ("Hủy đăng ký", "unsubscribed"),
+    ("Chặn bot", "blocked"), ("Bản tin đã phát", "broadcasts"),
+    ("Tin nhắn đã gửi", "messages_sent"), ("Tin nhắn lỗi", "messages_failed"),
+    ("Tin nhắn bị chặn", "messages_blocked"), ("Lượt xem hướng dẫn", "guide_views"),
+    ("Câu hỏi của người dân", "searches"), ("Câu hỏi có hướng dẫn trả lời", "answered"),
+)
+
+
+def _dates(p: Period) -> str:
+    return f"{p.start.strftime('%d/%m/%Y')} – {p.end.strftime('%d/%m/%Y')}"
+
+
+def _summary(wb: Any, ws: Any, report: Report, period: str, title: Any, head: Any,
+             pct: Any) -> None:
+    """"Tổng hợp": the period's figures and, when the report carries them, the previous
+    period's (of the same length) and the change; prints on one A4 page."""
+    before = report.previous
+    change = wb.add_format({"num_format": "+#,##0;-#,##0;0"})
+    change_pct = wb.add_format({"num_format": "+0%;-0%;0%"})
+    ws.set_column(0, 0, 46)
+    ws.set_column(1, 3, 14)
+    last = 3 if before else 1
+    ws.merge_range(0, 0, 0, last, "Phường Lê Chân – Kết quả truyền thông phòng, chống thiên tai",
+                   title)
+    compared = f"; so sánh với kỳ trước: {_dates(before.period)}" if before else ""
+    ws.merge_range(1, 0, 1, last, f"Kỳ báo cáo: {period} (Kế hoạch 202/KH-UBND){compared}",
+                   wb.add_format({"text_wrap": True, "valign": "top"}))
+    ws.set_row(1, 32)  # two lines: the period, and the one compared with
+    ws.write_row(2, 0, ("Chỉ tiêu", "Kỳ này", *(("Kỳ trước", "Thay đổi") if before else ())),
+                 head)
+
+    def rate(f: AreaFigures) -> float:
+        return f.answered / f.searches if f.searches else 0
+
+    rows: list[tuple[str, Any, Any]] = [
+        (label, lambda f, name=name: getattr(f, name), None) for label, name in SUMMARY_LINES]
+    rows.append(("Tỷ lệ câu hỏi được trả lời", rate, pct))
+    for i, (label, value, fmt) in enumerate(rows, start=3):
+        ws.write(i, 0, label)
+        ws.write_number(i, 1, value(report.total), fmt)
+        if before:
+            ws.write_number(i, 2, value(before.total), fmt)
+            ws.write_number(i, 3, value(report.total) - value(before.total),
+                            change_pct if fmt else change)
+    ws.write(3 + len(rows) + 1, 0,
+             "Số liệu tổng hợp, không chứa thông tin cá nhân của người dân.")
+
+
 def to_xlsx(report: Report) -> bytes:
     """A workbook for people: Vietnamese summary, sheets by area, month, hazard, broadcasts,
     unanswered questions; dates as dd/mm/yyyy; native charts of monthly reach and views.
@@ -160,27 +212,7 @@ def to_xlsx(report: Report) -> bytes:
     t = report.total
 
     ws = wb.add_worksheet("Tổng hợp")
-    ws.set_column(0, 0, 46)
-    ws.set_column(1, 1, 14)
-    ws.write(0, 0, "Phường Lê Chân – Kết quả truyền thông phòng, chống thiên tai", title)
-    ws.write(1, 0, f"Kỳ báo cáo: {period} (Kế hoạch 202/KH-UBND)")
-    lines = [
-        ("Người, nhóm đang nhận cảnh báo (cuối kỳ)", t.subscribers_active),
-        ("  trong đó hộ gia đình", t.households_active), ("  trong đó nhóm (trường, chợ, cơ quan)",
-                                                        t.groups_active),
-        ("Đăng ký mới trong kỳ", t.subscribers_new), ("Hủy đăng ký", t.unsubscribed),
-        ("Chặn bot", t.blocked), ("Bản tin đã phát", t.broadcasts),
-        ("Tin nhắn đã gửi", t.messages_sent), ("Tin nhắn lỗi", t.messages_failed),
-        ("Tin nhắn bị chặn", t.messages_blocked), ("Lượt xem hướng dẫn", t.guide_views),
-        ("Câu hỏi của người dân", t.searches), ("Câu hỏi có hướng dẫn trả lời", t.answered),
-    ]
-    for i, (label, value) in enumerate(lines, start=3):
-        ws.write(i, 0, label)
-        ws.write_number(i, 1, value)
-    row = 3 + len(lines)
-    ws.write(row, 0, "Tỷ lệ câu hỏi được trả lời")
-    ws.write_number(row, 1, t.answered / t.searches if t.searches else 0, pct)
-    ws.write(row + 2, 0, "Số liệu tổng hợp, không chứa thông tin cá nhân của người dân.")
+    _summary(wb, ws, report, period, title, head, pct)
     _print(ws, header_row=None, one_page=True)
 
     ws = wb.add_worksheet("Theo khu")
