@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from bot.config import Config
@@ -186,10 +187,18 @@ async def export(config: Config, db: Database, args: argparse.Namespace) -> int:
 
     period = stats.Period.parse(from_=args.from_, to=args.to, month=args.month,
                                 quarter=args.quarter, year=args.year)
+    settings = None
+    if args.format == "docx":  # a bad report.toml is named before any counting
+        from bot.reports import docx
+
+        settings = docx.load_settings(config.content_dir / docx.SETTINGS_FILE)
     report = await stats.report(db, AreaCatalog.load(config.content_dir / "areas.toml"), period)
     out = Path(args.out)
     try:
-        exporter.write(report, args.format, out)
+        if settings is not None:
+            docx.write(report, settings, out, datetime.now(config.tz).date())
+        else:
+            exporter.write(report, args.format, out)
     except OSError as exc:
         print(f"sansang: cannot write --out {out}: {exc.strerror or exc}. Give a file path in a "
               f"writable folder, e.g. --out bao-cao.{args.format}", file=sys.stderr)

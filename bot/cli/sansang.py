@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     period.add_argument("--quarter", metavar="YYYY-Qn")
     period.add_argument("--year", metavar="YYYY")
     export.add_argument("--to", metavar="YYYY-MM-DD", help="last day (with --from)")
-    export.add_argument("--format", choices=("csv", "xlsx", "geojson"), required=True)
+    export.add_argument("--format", choices=("csv", "xlsx", "docx", "geojson"), required=True)
     export.add_argument("--out", required=True, metavar="PATH")
     sub.add_parser("groups", help="subscribed groups: <area_id> TAB <kind> TAB <members> TAB "
                                   "<since> (members from Telegram, cached a day; ? if unknown)")
