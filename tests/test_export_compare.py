@@ -65,3 +65,17 @@ async def test_the_summary_compares_with_the_previous_period(
     ws = openpyxl.load_workbook(path)["Tổng hợp"]
     change = next(r[3] for r in ws.iter_rows(min_row=4, max_col=4) if r[0].value == "Hủy đăng ký")
     assert change.number_format == "+#,##0;-#,##0;0"  # a fall shows "-1", a rise "+1"
+
+
+def test_a_report_without_a_previous_period_shows_this_period_only(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from bot.reports.export import write
+    from bot.reports.stats import AreaFigures, Period, Report
+
+    total = AreaFigures("TOTAL", "Tổng cộng", households_active=4, searches=2, answered=1)
+    alone = Report(Period.parse(month="2026-11"), [], total, {}, Counter(), [])
+    ws = openpyxl.load_workbook(write(alone, "xlsx", tmp_path / "r.xlsx"))["Tổng hợp"]
+    assert [c.value for c in ws[3]] == ["Chỉ tiêu", "Kỳ này"]
+    assert ws["A2"].value == "Kỳ báo cáo: 01/11/2026 – 30/11/2026 (Kế hoạch 202/KH-UBND)"
+    assert (ws["B4"].value, ws["B17"].value, ws["C4"].value) == (4, 0.5, None)
