@@ -81,6 +81,10 @@ async def test_docx_report_matches_the_csv_and_compares_with_the_previous_period
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
     assert 20 <= round(section.top_margin.mm) <= 25 and 30 <= round(section.left_margin.mm) <= 35
     assert 15 <= round(section.right_margin.mm) <= 20
+    # Page numbers in the top margin from page 2 on (the first page shows none).
+    assert section.different_first_page_header_footer
+    assert "PAGE" in section.header._element.xml and "PAGE" not in (
+        section.first_page_header._element.xml)
     paragraphs, tables = read_docx(docx_path)
     text = "\n".join(paragraphs)
     for line in ("ỦY BAN NHÂN DÂN PHƯỜNG LÊ CHÂN", "PHÒNG KINH TẾ, HẠ TẦNG VÀ ĐÔ THỊ",

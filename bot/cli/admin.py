@@ -177,7 +177,7 @@ def export_usage(args: argparse.Namespace) -> str | None:
     except ValueError as exc:
         return str(exc)
     if args.format == "geojson":
-        return "--format geojson (flood reports) is not available yet; use csv or xlsx"
+        return "--format geojson (flood reports) is not available yet; use csv, xlsx or docx"
     return None
 
 

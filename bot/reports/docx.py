@@ -7,7 +7,8 @@ top left (the body above in capitals, the office in bold capitals); the national
 ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold capitals, 12–13 pt) top right with the motto ("Độc
 lập - Tự do - Hạnh phúc", bold, 13–14 pt) centred under it; "Số: …/BC-…"; the place and date line
 in italics; the kind of document ("BÁO CÁO", bold capitals) and its subject; the body in 13–14 pt
-(here 14); "Nơi nhận:" bottom left and the signature block bottom right.
+(here 14); page numbers centred in the top margin, none on the first page; "Nơi nhận:" bottom
+left and the signature block bottom right.
 
 Names of the issuing office, the signer's title and the recipients come from content/report.toml
 (`load_settings` names a missing key). Numbers and dates go through babel (Vietnamese). The one
@@ -158,6 +159,7 @@ def to_docx(report: Report, settings: Settings, today: date) -> bytes:
         fonts.set(qn(attr), FONT)
     normal.paragraph_format.space_after = Pt(6)
     center, right_ = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.RIGHT
+    _page_numbers(section, center, Pt(13))
 
     def para(container: Any, text: str = "", *, bold: bool = False, italic: bool = False,
              size: float = BODY_PT, align: Any = WD_ALIGN_PARAGRAPH.JUSTIFY) -> Any:
@@ -288,6 +290,27 @@ def to_docx(report: Report, settings: Settings, today: date) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def _page_numbers(section: Any, align: Any, size: Any) -> None:
+    """Page numbers centred in the top margin, 13 pt, none on the first page (Phụ lục I, I.7)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    section.different_first_page_header_footer = True
+    p = section.header.paragraphs[0]
+    p.alignment = align
+    for kind, text in (("begin", None), (None, "PAGE"), ("end", None)):
+        run = p.add_run()
+        run.font.size = size
+        if kind:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        else:
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = f" {text} "
+        run._r.append(el)
 
 
 def write(report: Report, settings: Settings, out: Path, today: date) -> Path:
