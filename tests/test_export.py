@@ -144,17 +144,17 @@ async def test_export_counts_a_known_history_and_names_nobody(
         "Tỷ lệ câu hỏi được trả lời": 0.5,
         "Số liệu tổng hợp, không chứa thông tin cá nhân của người dân.": None,
     }
-    by_area = {r[0]: r for r in book["Theo khu"].iter_rows(min_row=2, values_only=True)}
+    by_area = {r[0]: r for r in book["Theo khu"].iter_rows(min_row=3, values_only=True)}
     for area_id, row in rows.items():  # the same figures as the CSV, column by column
         assert [str(v) for v in by_area[area_id]] == list(row.values()), area_id
-    assert [r[1:] for r in book["Theo tháng"].iter_rows(min_row=2, values_only=True)] == [
+    assert [r[1:] for r in book["Theo tháng"].iter_rows(min_row=3, values_only=True)] == [
         (1, 6, 1, 2, 1)]  # sent, new, views, questions, broadcasts
-    assert list(book["Theo loại thiên tai"].iter_rows(min_row=2, values_only=True)) == [
+    assert list(book["Theo loại thiên tai"].iter_rows(min_row=3, values_only=True)) == [
         ("Mưa lớn, ngập úng", 1)]
-    broadcasts = list(book["Bản tin"].iter_rows(min_row=2, values_only=True))
+    broadcasts = list(book["Bản tin"].iter_rows(min_row=3, values_only=True))
     assert [(r[0].date(), r[2], r[3], r[4]) for r in broadcasts] == [
         (datetime.now(svc.config.tz).date(), str(b.id), 3, "an-bien")]
-    assert [r for r in book["Câu hỏi chưa có hướng dẫn"].iter_rows(min_row=2, values_only=True)
+    assert [r for r in book["Câu hỏi chưa có hướng dẫn"].iter_rows(min_row=3, values_only=True)
             ] == [("xe buýt qwerty mấy giờ", 1)]
     assert book["Theo tháng"]._charts and book["Theo loại thiên tai"]._charts
     import zipfile

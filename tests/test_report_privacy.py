@@ -25,7 +25,7 @@ SHEET = "Câu hỏi chưa có hướng dẫn"
 
 
 def unanswered_sheet(path: Path) -> list[tuple[object, ...]]:
-    return list(openpyxl.load_workbook(path)[SHEET].iter_rows(min_row=2, values_only=True))
+    return list(openpyxl.load_workbook(path)[SHEET].iter_rows(min_row=3, values_only=True))
 
 
 async def test_a_residents_phone_and_email_are_neither_stored_nor_exported(

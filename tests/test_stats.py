@@ -300,10 +300,10 @@ async def test_quarter_export_files_have_each_month_and_local_dates(tmp_path: Pa
 
     sansang_export(path, tmp_path / "q.xlsx", "xlsx")
     book = openpyxl.load_workbook(tmp_path / "q.xlsx")
-    months = list(book["Theo tháng"].iter_rows(min_row=2, values_only=True))
+    months = list(book["Theo tháng"].iter_rows(min_row=3, values_only=True))
     # Real dates (openpyxl reads them back as naive datetimes), shown as mm/yyyy.
     assert [m[0].date() for m in months] == [date(2026, 7, 1), date(2026, 8, 1), date(2026, 9, 1)]
-    assert book["Theo tháng"]["A2"].number_format == "mm/yyyy"
+    assert book["Theo tháng"]["A3"].number_format == "mm/yyyy"
     for (_, sent, new, views, searches, broadcasts), month in zip(
             months, QUARTER.months(), strict=True):
         c = want["by_month"][month]
@@ -311,12 +311,12 @@ async def test_quarter_export_files_have_each_month_and_local_dates(tmp_path: Pa
             c["messages_sent"], c["subscribers_new"], c["guide_views"], c["searches"],
             c["broadcasts"])
     sheet = book["Bản tin"]
-    listed = list(sheet.iter_rows(min_row=2, values_only=True))
+    listed = list(sheet.iter_rows(min_row=3, values_only=True))
     assert len(listed) == len(want["broadcasts"])
     ours = next(r for r in listed if r[2] == "999")
     assert ours[0].date() == date(2026, 8, 1) and ours[3] == 42
     assert ours[1].hour == 1 and ours[1].minute == 30
-    row = next(i for i, r in enumerate(listed, start=2) if r[2] == "999")
+    row = next(i for i, r in enumerate(listed, start=3) if r[2] == "999")
     assert sheet.cell(row, 1).number_format == "dd/mm/yyyy"
 
 

@@ -10,8 +10,9 @@ import csv
 import io
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from bot.reports.stats import RECIPIENT_KINDS, AreaFigures, Report
+from bot.reports.stats import RECIPIENT_KINDS, AreaFigures, Period, Report
 
 CSV_COLUMNS = (
     "area_id", "area_name", "subscribers_active", "households_active", "groups_active",
@@ -75,98 +76,228 @@ KIND_VI = {"household": "Hộ gia đình", "school": "Trường học", "market"
            "other": "Nhóm khác, chưa chọn loại"}
 
 
+PAPER_A4 = 9  # xlsxwriter's set_paper code for A4
+FOOTER = "&C&A — Trang &P/&N"  # "Theo khu — Trang 1/2", centred
+MAX_WIDTH = 60  # longer texts wrap instead of widening the page past one column of questions
+
+
+def _width(value: object) -> int:
+    """Characters a value shows in a cell (a date as dd/mm/yyyy)."""
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, float):
+        return 6
+    return len(str(value))
+
+
+class _Widths:
+    """Column widths from the longest heading or value written in each column (titles excluded:
+    they are merged across the table), with a margin so Vietnamese diacritics never cut."""
+
+    def __init__(self) -> None:
+        self.chars: dict[int, int] = {}
+
+    def see(self, col: int, *values: object) -> None:
+        for i, v in enumerate(values):
+            if v is not None:
+                self.chars[col + i] = max(self.chars.get(col + i, 0), _width(v))
+
+    def apply(self, ws: Any, wrap: Any = None) -> int:
+        """Set every column's width; return the table's width in pixels (for its chart)."""
+        pixels = 0
+        for col, n in sorted(self.chars.items()):
+            width = min(MAX_WIDTH, round(n * 1.15) + 2)
+            ws.set_column(col, col, width, wrap if n > MAX_WIDTH else None)
+            pixels += int(width * 7 + 5)
+        return pixels
+
+
+def _print(ws: Any, *, header_row: int | None, landscape: bool = False,
+           one_page: bool = False) -> None:
+    """A4, fit to one page wide (or one page), header row on every page, footer with the
+    sheet's name and the page number."""
+    ws.set_paper(PAPER_A4)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
+    ws.set_footer(FOOTER)
+    ws.fit_to_pages(1, 1 if one_page else 0)
+    if header_row is not None:
+        ws.repeat_rows(header_row)
+
+
+def _titled(ws: Any, fmt: Any, text: str, last_col: int) -> None:
+    """The sheet's title in row 1, merged across the table."""
+    if last_col > 0:
+        ws.merge_range(0, 0, 0, last_col, text, fmt)
+    else:
+        ws.write(0, 0, text, fmt)
+
+
+SUMMARY_LINES = (
+    ("Người, nhóm đang nhận cảnh báo (cuối kỳ)", "subscribers_active"),
+    ("  trong đó hộ gia đình", "households_active"),
+    ("  trong đó nhóm (trường, chợ, cơ quan)", "groups_active"),
+    ("Đăng ký mới trong kỳ", "subscribers_new"), ("Hủy đăng ký", "unsubscribed"),
+    ("Chặn bot", "blocked"), ("Bản tin đã phát", "broadcasts"),
+    ("Tin nhắn đã gửi", "messages_sent"), ("Tin nhắn lỗi", "messages_failed"),
+    ("Tin nhắn bị chặn", "messages_blocked"), ("Lượt xem hướng dẫn", "guide_views"),
+    ("Câu hỏi của người dân", "searches"), ("Câu hỏi có hướng dẫn trả lời", "answered"),
+)
+
+
+def _dates(p: Period) -> str:
+    return f"{p.start.strftime('%d/%m/%Y')} – {p.end.strftime('%d/%m/%Y')}"
+
+
+def _summary(wb: Any, ws: Any, report: Report, period: str, title: Any, head: Any,
+             pct: Any) -> None:
+    """"Tổng hợp": the period's figures and, when the report carries them, the previous
+    period's (of the same length) and the change; prints on one A4 page."""
+    before = report.previous
+    change = wb.add_format({"num_format": "+#,##0;-#,##0;0"})
+    change_pct = wb.add_format({"num_format": "+0%;-0%;0%"})
+    ws.set_column(0, 0, 46)
+    ws.set_column(1, 3, 14)
+    last = 3 if before else 1
+    ws.merge_range(0, 0, 0, last, "Phường Lê Chân – Kết quả truyền thông phòng, chống thiên tai",
+                   title)
+    compared = f"; so sánh với kỳ trước: {_dates(before.period)}" if before else ""
+    ws.merge_range(1, 0, 1, last, f"Kỳ báo cáo: {period} (Kế hoạch 202/KH-UBND){compared}",
+                   wb.add_format({"text_wrap": True, "valign": "top"}))
+    ws.set_row(1, 32)  # two lines: the period, and the one compared with
+    ws.write_row(2, 0, ("Chỉ tiêu", "Kỳ này", *(("Kỳ trước", "Thay đổi") if before else ())),
+                 head)
+
+    def rate(f: AreaFigures) -> float:
+        return f.answered / f.searches if f.searches else 0
+
+    rows: list[tuple[str, Any, Any]] = [
+        (label, lambda f, name=name: getattr(f, name), None) for label, name in SUMMARY_LINES]
+    rows.append(("Tỷ lệ câu hỏi được trả lời", rate, pct))
+    for i, (label, value, fmt) in enumerate(rows, start=3):
+        ws.write(i, 0, label)
+        ws.write_number(i, 1, value(report.total), fmt)
+        if before:
+            ws.write_number(i, 2, value(before.total), fmt)
+            ws.write_number(i, 3, value(report.total) - value(before.total),
+                            change_pct if fmt else change)
+    ws.write(3 + len(rows) + 1, 0,
+             "Số liệu tổng hợp, không chứa thông tin cá nhân của người dân.")
+
+
 def to_xlsx(report: Report) -> bytes:
     """A workbook for people: Vietnamese summary, sheets by area, month, hazard, broadcasts,
-    unanswered questions; dates as dd/mm/yyyy; native charts of monthly reach and views."""
+    unanswered questions; dates as dd/mm/yyyy; native charts of monthly reach and views.
+
+    Every sheet prints on A4 (landscape where the table is wide), one page wide, its header row
+    repeated on each page, "sheet — Trang p/n" in the footer; the summary prints on one page."""
     import xlsxwriter
 
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True})
     bold = wb.add_format({"bold": True})
+    head = wb.add_format({"bold": True, "text_wrap": False, "bottom": 1})
     title = wb.add_format({"bold": True, "font_size": 14})
+    sheet_title = wb.add_format({"bold": True, "font_size": 12, "align": "center"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     pct = wb.add_format({"num_format": "0%"})
     day_format = wb.add_format({"num_format": "dd/mm/yyyy"})
     time_format = wb.add_format({"num_format": "hh:mm"})
     month_format = wb.add_format({"num_format": "mm/yyyy", "align": "left"})
     start, end = report.period.start.strftime("%d/%m/%Y"), report.period.end.strftime("%d/%m/%Y")
+    period = f"{start} – {end}"
     t = report.total
 
     ws = wb.add_worksheet("Tổng hợp")
-    ws.set_column(0, 0, 46)
-    ws.set_column(1, 1, 14)
-    ws.write(0, 0, "Phường Lê Chân – Kết quả truyền thông phòng, chống thiên tai", title)
-    ws.write(1, 0, f"Kỳ báo cáo: {start} – {end} (Kế hoạch 202/KH-UBND)")
-    lines = [
-        ("Người, nhóm đang nhận cảnh báo (cuối kỳ)", t.subscribers_active),
-        ("  trong đó hộ gia đình", t.households_active), ("  trong đó nhóm (trường, chợ, cơ quan)",
-                                                        t.groups_active),
-        ("Đăng ký mới trong kỳ", t.subscribers_new), ("Hủy đăng ký", t.unsubscribed),
-        ("Chặn bot", t.blocked), ("Bản tin đã phát", t.broadcasts),
-        ("Tin nhắn đã gửi", t.messages_sent), ("Tin nhắn lỗi", t.messages_failed),
-        ("Tin nhắn bị chặn", t.messages_blocked), ("Lượt xem hướng dẫn", t.guide_views),
-        ("Câu hỏi của người dân", t.searches), ("Câu hỏi có hướng dẫn trả lời", t.answered),
-    ]
-    for i, (label, value) in enumerate(lines, start=3):
-        ws.write(i, 0, label)
-        ws.write_number(i, 1, value)
-    row = 3 + len(lines)
-    ws.write(row, 0, "Tỷ lệ câu hỏi được trả lời")
-    ws.write_number(row, 1, t.answered / t.searches if t.searches else 0, pct)
-    ws.write(row + 2, 0, "Số liệu tổng hợp, không chứa thông tin cá nhân của người dân.")
+    _summary(wb, ws, report, period, title, head, pct)
+    _print(ws, header_row=None, one_page=True)
 
     ws = wb.add_worksheet("Theo khu")
-    ws.write_row(0, 0, AREA_HEADERS, bold)
-    ws.set_column(1, 1, 24)
-    for i, f in enumerate([*report.areas, t], start=1):
+    widths = _Widths()
+    _titled(ws, sheet_title, f"Kết quả theo khu dân cư, {period}", len(AREA_HEADERS) - 1)
+    ws.write_row(1, 0, AREA_HEADERS, head)
+    widths.see(0, *AREA_HEADERS)
+    for i, f in enumerate([*report.areas, t], start=2):
         ws.write_row(i, 0, _row(f))
+        widths.see(0, *_row(f))
+    widths.apply(ws)
+    _print(ws, header_row=1, landscape=True)
 
     ws = wb.add_worksheet("Theo tháng")
-    ws.write_row(0, 0, ("Tháng", "Tin đã gửi", "Đăng ký mới", "Lượt xem hướng dẫn", "Câu hỏi",
-                        "Bản tin"), bold)
+    widths = _Widths()
+    month_headers = ("Tháng", "Tin đã gửi", "Đăng ký mới", "Lượt xem hướng dẫn", "Câu hỏi",
+                     "Bản tin")
+    _titled(ws, sheet_title, f"Kết quả theo tháng, {period}", len(month_headers) - 1)
+    ws.write_row(1, 0, month_headers, head)
+    widths.see(0, *month_headers)
     months = list(report.by_month.items())
-    for i, (month, f) in enumerate(months, start=1):
+    for i, (month, f) in enumerate(months, start=2):
         ws.write_datetime(i, 0, date(int(month[:4]), int(month[5:]), 1), month_format)
-        ws.write_row(i, 1, (f.messages_sent, f.subscribers_new, f.guide_views, f.searches,
-                            f.broadcasts))
+        values = (f.messages_sent, f.subscribers_new, f.guide_views, f.searches, f.broadcasts)
+        ws.write_row(i, 1, values)
+        widths.see(1, *values)
     chart = wb.add_chart({"type": "column"})
     for col, name in ((1, "Tin đã gửi"), (3, "Lượt xem hướng dẫn")):
-        chart.add_series({"name": name, "categories": ["Theo tháng", 1, 0, len(months), 0],
-                          "values": ["Theo tháng", 1, col, len(months), col]})
+        chart.add_series({"name": name, "categories": ["Theo tháng", 2, 0, len(months) + 1, 0],
+                          "values": ["Theo tháng", 2, col, len(months) + 1, col]})
     chart.set_title({"name": "Kết quả truyền thông theo tháng"})
-    ws.insert_chart(1, 7, chart)
+    chart.set_size({"width": max(480, widths.apply(ws))})
+    ws.insert_chart(len(months) + 3, 0, chart)  # below the table: it prints on the same width
+    _print(ws, header_row=1)
 
     _kinds_sheet(wb, report, bold, month_format)
 
     ws = wb.add_worksheet("Theo loại thiên tai")
-    ws.write_row(0, 0, ("Loại thiên tai", "Lượt xem hướng dẫn"), bold)
-    ws.set_column(0, 0, 28)
+    widths = _Widths()
+    _titled(ws, sheet_title, f"Lượt xem hướng dẫn theo loại thiên tai, {period}", 1)
+    ws.write_row(1, 0, ("Loại thiên tai", "Lượt xem hướng dẫn"), head)
+    widths.see(0, "Loại thiên tai", "Lượt xem hướng dẫn", *HAZARD_VI.values())
     hazards = sorted(report.views_by_hazard.items(), key=lambda kv: -kv[1])
-    for i, (hazard, n) in enumerate(hazards, start=1):
+    for i, (hazard, n) in enumerate(hazards, start=2):
         ws.write(i, 0, HAZARD_VI.get(hazard, hazard))
         ws.write_number(i, 1, n)
+        widths.see(0, HAZARD_VI.get(hazard, hazard), n)
     chart = wb.add_chart({"type": "bar"})
-    chart.add_series({"name": "Lượt xem", "categories": ["Theo loại thiên tai", 1, 0,
-                                                         max(1, len(hazards)), 0],
-                      "values": ["Theo loại thiên tai", 1, 1, max(1, len(hazards)), 1]})
+    chart.add_series({"name": "Lượt xem", "categories": ["Theo loại thiên tai", 2, 0,
+                                                         max(2, len(hazards) + 1), 0],
+                      "values": ["Theo loại thiên tai", 2, 1, max(2, len(hazards) + 1), 1]})
     chart.set_title({"name": "Lượt xem hướng dẫn theo loại thiên tai"})
-    ws.insert_chart(1, 3, chart)
+    chart.set_size({"width": widths.apply(ws)})
+    ws.insert_chart(len(hazards) + 3, 0, chart)
+    _print(ws, header_row=1)
 
     ws = wb.add_worksheet("Bản tin")
-    ws.write_row(0, 0, ("Ngày", "Giờ", "Mã bản tin", "Số người nhận", "Khu"), bold)
-    ws.set_column(0, 0, 12)
-    for i, b in enumerate(report.broadcasts, start=1):
+    widths = _Widths()
+    b_headers = ("Ngày", "Giờ", "Mã bản tin", "Số người nhận", "Khu")
+    _titled(ws, sheet_title, f"Bản tin đã phát, {period}", len(b_headers) - 1)
+    ws.write_row(1, 0, b_headers, head)
+    widths.see(0, *b_headers)
+    for i, b in enumerate(report.broadcasts, start=2):
         ws.write_datetime(i, 0, b.at.date(), day_format)
         ws.write_datetime(i, 1, b.at.time(), time_format)
         ws.write(i, 2, b.broadcast_id)
         ws.write_number(i, 3, b.recipients)
-        ws.write(i, 4, "tất cả" if b.target == "all" else b.target)
+        target = "tất cả" if b.target == "all" else b.target
+        ws.write(i, 4, target)
+        widths.see(0, b.at.date(), "00:00", b.broadcast_id, b.recipients, target)
+    widths.apply(ws, wrap)
+    _print(ws, header_row=1)
 
     ws = wb.add_worksheet("Câu hỏi chưa có hướng dẫn")
-    ws.write_row(0, 0, ("Câu hỏi (để viết hướng dẫn mới)", "Số lần"), bold)
-    ws.set_column(0, 0, 70)
-    for i, (text, n) in enumerate(report.unanswered, start=1):
+    widths = _Widths()
+    q_headers = ("Câu hỏi (để viết hướng dẫn mới)", "Số lần")
+    _titled(ws, sheet_title, f"Câu hỏi chưa có hướng dẫn, {period}", 1)
+    ws.write_row(1, 0, q_headers, head)
+    widths.see(0, *q_headers)
+    for i, (text, n) in enumerate(report.unanswered, start=2):
         ws.write_string(i, 0, text)
         ws.write_number(i, 1, n)
+        widths.see(0, text, n)
+    widths.apply(ws, wrap)
+    _print(ws, header_row=1)
     wb.close()
     return buf.getvalue()
 
@@ -176,15 +307,17 @@ def _kinds_sheet(wb: object, report: Report, bold: object, month_format: object)
     period's end) and per month (at each month's end, and messages delivered), with a chart."""
     ws = wb.add_worksheet("Theo loại nhóm")  # type: ignore[attr-defined]
     labels = [KIND_VI[k] for k in RECIPIENT_KINDS]
-    ws.write(0, 0, "Đang nhận cảnh báo cuối kỳ, theo khu và loại", bold)
-    ws.write_row(1, 0, ("Mã khu", "Khu dân cư", *labels, "Tổng"), bold)
-    ws.set_column(1, 1, 24)
-    ws.set_column(2, 2 + len(labels), 14)
+    headers = ("Mã khu", "Khu dân cư", *labels, "Tổng")
+    widths = _Widths()
+    _titled(ws, bold, "Đang nhận cảnh báo cuối kỳ, theo khu và loại", len(headers) - 1)
+    ws.write_row(1, 0, headers, bold)
+    widths.see(0, *headers)
     row = 2
     for f in [*report.areas, report.total]:
         values = (f.households_active, f.schools_active, f.markets_active, f.offices_active,
                   f.residential_active, f.other_groups_active)
         ws.write_row(row, 0, (f.area_id, f.area_name, *values, f.subscribers_active))
+        widths.see(0, f.area_id, f.area_name, *values, f.subscribers_active)
         row += 1
     row += 1
     ws.write(row, 0, "Theo tháng: đang nhận cảnh báo cuối tháng", bold)
@@ -201,10 +334,12 @@ def _kinds_sheet(wb: object, report: Report, bold: object, month_format: object)
                           "categories": ["Theo loại nhóm", header + 1, 0, last, 0],
                           "values": ["Theo loại nhóm", header + 1, col, last, col]})
     chart.set_title({"name": "Đang nhận cảnh báo theo loại (cuối tháng)"})
-    ws.insert_chart(1, 10, chart)
     row = last + 2
     ws.write(row, 0, "Theo tháng: tin đã gửi", bold)
     ws.write_row(row + 1, 0, ("Tháng", *labels), bold)
     for i, (month, reach) in enumerate(months, start=row + 2):
         ws.write_datetime(i, 0, date(int(month[:4]), int(month[5:]), 1), month_format)
         ws.write_row(i, 1, [reach[k].sent for k in RECIPIENT_KINDS])
+    chart.set_size({"width": widths.apply(ws)})
+    ws.insert_chart(row + 3 + len(months), 0, chart)  # below the tables, on the same width
+    _print(ws, header_row=1, landscape=True)
