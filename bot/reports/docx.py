@@ -173,8 +173,12 @@ def to_docx(report: Report, settings: Settings, today: date) -> bytes:
     # Header: issuing body left, national title and motto right.
     head = doc.add_table(rows=1, cols=2)
     head.alignment = WD_TABLE_ALIGNMENT.CENTER
+    head.autofit = False  # LibreOffice honours the widths only with autofit off, set per column
     left_cell, right_cell = head.rows[0].cells
-    left_cell.width, right_cell.width = Mm(70), Mm(95)
+    for column, cell, width in ((head.columns[0], left_cell, Mm(68)),
+                                (head.columns[1], right_cell, Mm(97))):
+        column.width = cell.width = width
+    _fixed_width(head, Mm(165))
     left_cell.paragraphs[0].text = ""
     lp = left_cell.paragraphs[0]
     lp.alignment = center
@@ -290,6 +294,25 @@ def to_docx(report: Report, settings: Settings, today: date) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def _fixed_width(table: Any, width: Any) -> None:
+    """A fixed layout of the given total width: LibreOffice otherwise shares the page evenly and
+    wraps the national title onto two lines."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    props = table._tbl.tblPr
+    for tag in ("w:tblW", "w:tblLayout"):
+        for old in props.findall(qn(tag)):
+            props.remove(old)
+    tbl_w = OxmlElement("w:tblW")
+    tbl_w.set(qn("w:w"), str(int(width.twips)))
+    tbl_w.set(qn("w:type"), "dxa")
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    props.append(tbl_w)
+    props.append(layout)
 
 
 def _page_numbers(section: Any, align: Any, size: Any) -> None:
