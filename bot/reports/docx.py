@@ -30,6 +30,7 @@ from babel.dates import format_date
 
 from bot.errors import ContentError
 from bot.i18n import number
+from bot.reports.export import write_whole
 from bot.reports.stats import AreaFigures, Report
 
 SETTINGS_FILE = "report.toml"
@@ -338,14 +339,4 @@ def _page_numbers(section: Any, align: Any, size: Any) -> None:
 
 def write(report: Report, settings: Settings, out: Path, today: date) -> Path:
     """Write the file whole or not at all (through a temporary file beside it)."""
-    data = to_docx(report, settings, today)
-    if out.is_dir():
-        raise IsADirectoryError(f"{out} is a directory")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    part = out.with_name(out.name + ".part")
-    try:
-        part.write_bytes(data)
-        part.replace(out)
-    finally:
-        part.unlink(missing_ok=True)
-    return out
+    return write_whole(to_docx(report, settings, today), out)

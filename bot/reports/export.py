@@ -48,6 +48,11 @@ def write(report: Report, fmt: str, out: Path) -> Path:
         data = to_xlsx(report)
     else:
         raise NotImplementedError(fmt)
+    return write_whole(data, out)
+
+
+def write_whole(data: bytes, out: Path) -> Path:
+    """Write `data` to `out` whole or not at all (through a temporary file beside it)."""
     if out.is_dir():
         raise IsADirectoryError(f"{out} is a directory")
     out.parent.mkdir(parents=True, exist_ok=True)
