@@ -19,6 +19,7 @@ from tests.fakes import FakeBotAPI
 from tests.test_cli import sansang
 
 TITLE = "Chợ Cột Đèn - ban quản lý"
+SINCE = "2026-06-01"  # the local day `fill` says the bot first knew the groups
 GROUPS = {  # chat_id: (area, group kind, members in Telegram; None: the count fails)
     -91001: ("an-bien", "market", 57),
     -91002: ("an-bien", None, 12),
@@ -51,6 +52,12 @@ async def fill(db: Database) -> None:
     await ensure(db, 91004, "private", "vi", None)  # a household: not listed
     await update(db, 91004, area_id="an-bien", subscribed=1)
     await ensure(db, -91005, "group", "vi", TITLE)  # not subscribed: not listed
+    # Fixed first-seen times: the listing is by area, then oldest first, and rows written in
+    # the same second (or not) must not change the order the tests expect.
+    for chat_id, at in ((-91002, "2026-06-01T02:59:59+00:00"),
+                        (-91001, "2026-06-01T03:00:00+00:00"),
+                        (-1000000091003, "2026-06-01T03:00:01+00:00")):
+        await db.execute("UPDATE chats SET created_at = ? WHERE chat_id = ?", (at, chat_id))
 
 
 async def test_groups_lists_area_kind_members_since_and_caches_a_day(
@@ -62,7 +69,7 @@ async def test_groups_lists_area_kind_members_since_and_caches_a_day(
     db = await Database.open(db_path)
     try:
         await fill(db)
-        today = datetime.now(UTC).astimezone(config.tz).date().isoformat()
+        today = SINCE
         with caplog.at_level(logging.WARNING):
             assert await groups.run(config, db) == 0
         out = capsys.readouterr().out
