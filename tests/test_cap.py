@@ -19,21 +19,23 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 import pytest_asyncio
 import xmlschema
 
+from bot.broadcasts.broadcasts import Broadcasts
 from bot.paths import data_dir
 from bot.store import Database
 from bot.subscriptions.areas import AreaCatalog
 from bot.weather import cap
+from bot.weather.advisories import Advisories
 from bot.weather.models import Advisory, Event
+from bot.weather.thresholds import WeatherSettings
 
 CONTENT = data_dir("content")
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 CATALOG = AreaCatalog.load(CONTENT / "areas.toml")
 WARD = CATALOG.require_ward()
-SETTINGS = cap.load_settings(CONTENT / "weather.toml", ZONE)
+SETTINGS = WeatherSettings.load(CONTENT / "weather.toml")
 SCHEMA = xmlschema.XMLSchema(cap.SCHEMA)
 NS = {"cap": cap.CAP_NS, "atom": cap.ATOM_NS}
 STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00")  # CAP: offset, no fractions
@@ -42,12 +44,12 @@ STAFF = 4242
 
 def event(hazard: str, level: int, first: date, days: int = 1, value: float = 120.0) -> Event:
     run = tuple((first + timedelta(days=i), level) for i in range(days))
-    names = {"rain": ("mưa rất to", "very heavy rain"), "wind": ("gió mạnh", "strong wind"),
-             "heat": ("nắng nóng", "heat"), "cold": ("rét đậm", "severe cold")}[hazard]
-    return Event(hazard=hazard, level=level, name_vi=names[0], name_en=names[1],
+    category = SETTINGS.hazards[hazard].category(level)
+    return Event(hazard=hazard, level=level, name_vi=category.name_vi, name_en=category.name_en,
                  first_day=first, last_day=run[-1][0], peak_day=first, value=value,
                  beaufort=7 if hazard == "wind" else None,
-                 gust_beaufort=8 if hazard == "wind" else None, days=run, guides=())
+                 gust_beaufort=8 if hazard == "wind" else None, days=run,
+                 guides=SETTINGS.hazards[hazard].guides)
 
 
 @pytest_asyncio.fixture
@@ -57,11 +59,8 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.close()
 
 
-def advisories(db: Database):  # type: ignore[no-untyped-def]
-    from bot.broadcasts.broadcasts import Broadcasts
-    from bot.weather.advisories import Advisories
-
-    return Advisories(db, Broadcasts(db, CATALOG))
+def advisories(db: Database) -> Advisories:
+    return Advisories(db, Broadcasts(db, CATALOG), SETTINGS, WARD)
 
 
 async def approved_pair(db: Database) -> list[Advisory]:
@@ -89,11 +88,11 @@ async def test_every_approved_advisory_is_a_valid_cap_alert_in_both_languages(
         db: Database) -> None:
     rain, wind = await approved_pair(db)
     for advisory in (rain, wind):
-        data = cap.alert(advisory, WARD, SETTINGS, catalog=CATALOG)
+        data = cap.alert(advisory, WARD, SETTINGS, tz=ZONE, catalog=CATALOG)
         SCHEMA.validate(data.decode("utf-8"))  # raises, naming the element, when invalid
         root = parse(data)
         assert root.tag == f"{{{cap.CAP_NS}}}alert"
-        assert root.findtext("cap:sender", namespaces=NS) == SETTINGS.sender
+        assert root.findtext("cap:sender", namespaces=NS) == SETTINGS.cap.sender
         assert root.findtext("cap:identifier", namespaces=NS) == cap.identifier(advisory,
                                                                                 SETTINGS)
         assert STAMP.fullmatch(root.findtext("cap:sent", namespaces=NS) or "")
@@ -101,14 +100,15 @@ async def test_every_approved_advisory_is_a_valid_cap_alert_in_both_languages(
                 ("status", "msgType", "scope")] == ["Actual", "Alert", "Public"]
         infos = root.findall("cap:info", NS)
         assert [i.findtext("cap:language", namespaces=NS) for i in infos] == ["vi-VN", "en-US"]
-        level = SETTINGS.level(advisory.hazard, advisory.level)
+        level = SETTINGS.cap.level(advisory.hazard, advisory.level)
         for info, text in zip(infos, (advisory.text_vi, advisory.text_en), strict=True):
             assert info.findtext("cap:category", namespaces=NS) == "Met"
             assert info.findtext("cap:description", namespaces=NS) == text
             assert info.findtext("cap:urgency", namespaces=NS) == level.urgency
             assert info.findtext("cap:severity", namespaces=NS) == level.severity
-            assert info.findtext("cap:responseType", namespaces=NS) == level.response
-            assert info.findtext("cap:certainty", namespaces=NS) == "Possible"
+            assert info.findtext("cap:responseType", namespaces=NS) == (
+                "Monitor" if level.severity == "Minor" else "Prepare")
+            assert info.findtext("cap:certainty", namespaces=NS) == level.certainty
             onset = datetime.fromisoformat(info.findtext("cap:onset", namespaces=NS) or "")
             expires = datetime.fromisoformat(info.findtext("cap:expires", namespaces=NS) or "")
             assert onset == datetime.combine(advisory.first_day, datetime.min.time(), ZONE)
@@ -120,7 +120,9 @@ async def test_every_approved_advisory_is_a_valid_cap_alert_in_both_languages(
             assert area.find("cap:polygon", NS) is None
     vi_event, en_event = (i.findtext("cap:event", namespaces=NS)
                           for i in parse(cap.alert(rain, WARD, SETTINGS)).findall("cap:info", NS))
-    assert (vi_event, en_event) == ("Mưa rất to", "Very heavy rain")
+    name = SETTINGS.hazards["rain"].category(2)
+    assert (vi_event, en_event) == (name.name_vi[0].upper() + name.name_vi[1:],
+                                    name.name_en[0].upper() + name.name_en[1:])
     descs = [a.findtext("cap:areaDesc", namespaces=NS) for a in
              parse(cap.alert(wind, WARD, SETTINGS, catalog=CATALOG)).iter(f"{{{cap.CAP_NS}}}area")]
     assert descs == [f"{CATALOG.areas[0].name_vi}, {CATALOG.areas[1].name_vi} ({WARD.name_vi})",
@@ -183,23 +185,34 @@ async def test_the_feed_holds_only_approved_advisories_and_reruns_change_nothing
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == before
 
 
-async def test_an_advisory_made_worse_after_approval_is_an_update_referencing_it(
+async def test_an_update_references_the_published_advisory_it_supersedes(
         db: Database) -> None:
+    """The service supersedes only undecided drafts, so a worse event after an approval is a
+    new Alert; a superseded draft was never published and is never referenced. Should an
+    approved advisory ever be superseded, its successor is an Update naming it."""
     service = advisories(db)
     today = datetime.now(ZONE).date()
-    (first,) = await service.draft_from([event("rain", 1, today, value=70.0)])
-    assert (await service.approve(first.id, STAFF)).changed
-    worse = await service.draft_from([event("rain", 2, today, value=130.0)])
-    if not worse or worse[0].supersedes != first.id:
-        pytest.skip("the service does not link a worse draft to the approved advisory")
-    assert (await service.approve(worse[0].id, STAFF)).changed
-    first_now, worse_now = await service.approved()
-    data = cap.alert(worse_now, WARD, SETTINGS, earlier=first_now)
+    (mild,) = await service.draft_from([event("rain", 1, today)])
+    (worse,) = await service.draft_from([event("rain", 2, today)])
+    assert worse.supersedes == mild.id
+    assert (await service.approve(worse.id, STAFF)).changed
+    (worse,) = await service.approved()
+    mild_now = await service.get(mild.id)
+    assert mild_now is not None and mild_now.status == "superseded"
+    root = parse(cap.alert(worse, WARD, SETTINGS, tz=ZONE, earlier=mild_now))
+    assert root.findtext("cap:msgType", namespaces=NS) == "Alert"
+    assert root.find("cap:references", NS) is None
+
+    (later,) = await service.draft_from([event("rain", 2, today + timedelta(days=1))])
+    assert (await service.approve(later.id, STAFF)).changed
+    later = next(a for a in await service.approved() if a.id == later.id)
+    linked = dataclasses.replace(later, supersedes=worse.id)
+    data = cap.alert(linked, WARD, SETTINGS, tz=ZONE, earlier=worse)
     assert valid(data)
     root = parse(data)
     assert root.findtext("cap:msgType", namespaces=NS) == "Update"
     assert root.findtext("cap:references", namespaces=NS) == ",".join(
-        (SETTINGS.sender, cap.identifier(first_now, SETTINGS), cap.sent(first_now, SETTINGS)))
+        (SETTINGS.cap.sender, cap.identifier(worse, SETTINGS), cap.sent(worse, ZONE)))
 
 
 async def test_identifiers_are_unique_and_safe_for_cap_and_file_names(db: Database) -> None:
@@ -221,16 +234,23 @@ def sansang(*args: str, db_path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def files_digest(db_path: Path) -> str:
+    """The database file and its write-ahead log, as bytes."""
+    digest = hashlib.sha256()
+    for path in (db_path, db_path.with_name(db_path.name + "-wal")):
+        digest.update(path.read_bytes() if path.exists() else b"-")
+    return digest.hexdigest()
+
+
 async def test_cli_writes_valid_alerts_and_an_atom_index_listing_each(
         db: Database, tmp_path: Path) -> None:
-    found = await approved_pair(db)
-    await db.close()
-    digest = hashlib.sha256(db.path.read_bytes()).hexdigest()
+    found = await approved_pair(db)  # the database stays open, as under a running bot
+    digest = files_digest(db.path)
     out = tmp_path / "new" / "feed"
     result = sansang("cap", "--out", str(out), db_path=db.path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [f"wrote 2 CAP alerts and index.atom to {out}"]
-    assert hashlib.sha256(db.path.read_bytes()).hexdigest() == digest  # opened read-only
+    assert files_digest(db.path) == digest  # opened read-only: nothing written
     feed = parse((out / "index.atom").read_bytes())
     assert feed.tag == f"{{{cap.ATOM_NS}}}feed"
     for tag in ("id", "title", "updated"):
@@ -248,7 +268,7 @@ async def test_cli_with_no_approved_advisory_writes_an_empty_index(
         db: Database, tmp_path: Path) -> None:
     service = advisories(db)
     (draft,) = await service.draft_from([event("rain", 1, datetime.now(ZONE).date())])
-    await db.close()
+    assert draft.status == "draft"
     out = tmp_path / "feed"
     result = sansang("cap", "--out", str(out), db_path=db.path)
     assert result.returncode == 0, result.stderr
@@ -261,7 +281,6 @@ async def test_cli_with_no_approved_advisory_writes_an_empty_index(
 async def test_cli_exit_codes_for_bad_usage_and_an_unwritable_folder(
         db: Database, tmp_path: Path) -> None:
     await approved_pair(db)
-    await db.close()
     missing = sansang("cap", db_path=db.path)
     assert missing.returncode == 2 and "--out" in missing.stderr
     blocker = tmp_path / "a-file"
