@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -112,7 +110,7 @@ async def test_a_discarded_event_stays_quiet_unless_it_worsens(world: World) -> 
 
 
 async def test_approve_sends_an_urgent_broadcast_to_the_chosen_areas(
-        world: World, tmp_path: Path) -> None:
+        world: World) -> None:
     advisory = await one(world, day_values("rain", 2))
     chosen = (AREAS.areas[2].id, AREAS.areas[0].id)
     moved = await world.advisories.set_areas(advisory.id, STAFF, chosen)
@@ -136,18 +134,17 @@ async def test_approve_sends_an_urgent_broadcast_to_the_chosen_areas(
     assert await world.advisories.active(world.fake.day(1)) == []
 
     # what an operator sees of it
-    await world.db.close()
-    out = subprocess.run(
-        [sys.executable, "-m", "bot", "broadcast", "show", str(b["id"]), "--json"],
-        capture_output=True, text=True, timeout=60, check=False,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("SANSANG_")},
-             "SANSANG_DB": str(world.db.path)})
-    assert out.returncode == 0, out.stderr
-    shown = json.loads(out.stdout)
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SANSANG_")},
+           "SANSANG_DB": str(world.db.path)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "broadcast", "show", str(b["id"]), "--json", env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    stdout, stderr = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, stderr.decode()
+    shown = json.loads(stdout)
     assert (shown["urgent"], shown["target"], shown["created_by"]) == (
         True, sorted(chosen), f"advisory:{advisory.id}/tg:{STAFF}")
     assert shown["text_vi"] == advisory.text_vi
-    world.db = await type(world.db).open(world.db.path)  # for the fixture's close
 
 
 async def test_approve_without_chosen_areas_goes_to_every_area(world: World) -> None:
