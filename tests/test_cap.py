@@ -19,10 +19,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 import pytest_asyncio
 import xmlschema
 
 from bot.broadcasts.broadcasts import Broadcasts
+from bot.errors import ContentError
 from bot.paths import data_dir
 from bot.store import Database
 from bot.subscriptions.areas import AreaCatalog
@@ -288,3 +290,11 @@ async def test_cli_exit_codes_for_bad_usage_and_an_unwritable_folder(
     result = sansang("cap", "--out", str(blocker / "feed"), db_path=db.path)
     assert result.returncode == 1
     assert "cannot write the CAP feed" in result.stderr and result.stdout == ""
+
+
+async def test_a_sender_cap_cannot_carry_is_refused_by_name(db: Database) -> None:
+    rain, _ = await approved_pair(db)
+    for bad in ("ward office", "a,b", "x<y", "a&b", " "):
+        settings = dataclasses.replace(SETTINGS.cap, sender=bad)
+        with pytest.raises(ContentError, match=r"\[cap\] sender"):
+            cap.alert(rain, WARD, settings, tz=ZONE)
