@@ -293,8 +293,7 @@ def _stamp(at: datetime) -> str:
 
 
 def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("-00:00", "+00:00")
-                                  if stamp.endswith("-00:00") else stamp)
+    return datetime.fromisoformat(stamp)  # reads CAP's -00:00 as UTC
 
 
 def _cap(tag: str) -> str:
