@@ -227,11 +227,12 @@ async def test_identifiers_are_unique_and_safe_for_cap_and_file_names(db: Databa
 
 # --- the command line, as an operator's script runs it --------------------------------------
 
-def sansang(*args: str, db_path: Path) -> subprocess.CompletedProcess[str]:
+def sansang(*args: str, db_path: Path, content: Path = CONTENT
+            ) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("SANSANG_", "TELEGRAM_"))}
     return subprocess.run(
         [sys.executable, "-m", "bot", *args], capture_output=True, text=True, timeout=60,
-        env={**base, "SANSANG_DB": str(db_path), "SANSANG_CONTENT": str(CONTENT)},
+        env={**base, "SANSANG_DB": str(db_path), "SANSANG_CONTENT": str(content)},
         cwd=db_path.parent, check=False,
     )
 
@@ -298,3 +299,20 @@ async def test_a_sender_cap_cannot_carry_is_refused_by_name(db: Database) -> Non
         settings = dataclasses.replace(SETTINGS.cap, sender=bad)
         with pytest.raises(ContentError, match=r"\[cap\] sender"):
             cap.alert(rain, WARD, settings, tz=ZONE)
+
+
+async def test_cli_without_the_wards_place_names_the_file_and_writes_nothing(
+        db: Database, tmp_path: Path) -> None:
+    await approved_pair(db)
+    content = tmp_path / "content"
+    content.mkdir()
+    (content / "weather.toml").write_bytes((CONTENT / "weather.toml").read_bytes())
+    areas = (CONTENT / "areas.toml").read_text(encoding="utf-8")
+    start = areas.index("[ward]")
+    end = areas.index("[[area]]", start)
+    (content / "areas.toml").write_text(areas[:start] + areas[end:], encoding="utf-8")
+    out = tmp_path / "feed"
+    result = sansang("cap", "--out", str(out), db_path=db.path, content=content)
+    assert result.returncode == 2
+    assert "areas.toml" in result.stderr and "[ward]" in result.stderr
+    assert not out.exists()
