@@ -16,7 +16,7 @@ from bot.subscriptions.areas import AreaCatalog
 # Never migrate or recount. (`export` reads too, but its report needs today's schema: on a
 # database that needs migrating it is refused with the command to run, like a write.)
 READ_ONLY = {("staff", "list"), ("broadcast", "list"), ("broadcast", "show"),
-             ("campaign", "list")}
+             ("campaign", "list"), ("cap", None)}
 MIGRATE_HINT = "run: sansang db migrate"
 
 
@@ -102,6 +102,10 @@ async def _run(config: Config, db: Database, args: argparse.Namespace) -> int:
         from bot.cli import groups
 
         return await groups.run(config, db)
+    if args.command == "cap":
+        from bot.cli import cap
+
+        return await cap.run(config, db, Path(args.out))
     return await staff(db, args)
 
 

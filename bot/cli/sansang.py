@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, metavar="PATH")
     sub.add_parser("groups", help="subscribed groups: <area_id> TAB <kind> TAB <members> TAB "
                                   "<since> (members from Telegram, cached a day; ? if unknown)")
+    cap = sub.add_parser("cap", help="write every approved weather advisory as a CAP 1.2 alert "
+                                     "file, and index.atom (Atom 1.0) listing them")
+    cap.add_argument("--out", required=True, metavar="DIR",
+                     help="the feed's folder (created if missing)")
     content = sub.add_parser("content", help="the guide library and the ward's data")
     content_sub = content.add_subparsers(dest="content_command", required=True, metavar="ACTION")
     check = content_sub.add_parser(
