@@ -42,6 +42,7 @@ from bot.channels.telegram.handlers.common import (
 from bot.i18n import N_, gettext, number
 from bot.roles import Role
 from bot.store.chats import ChatRow
+from bot.weather.advisories import AdvisoryError
 from bot.weather.models import Advisory
 
 logger = logging.getLogger(__name__)
@@ -122,10 +123,15 @@ async def _decide(
     assert user is not None
     _ = gettext(lang)
     weather_jobs.remember_name(context.application, user.id, user.full_name)
-    if approve:
-        decision = await svc.advisories.approve(advisory.id, user.id)
-    else:
-        decision = await svc.advisories.discard(advisory.id, user.id)
+    try:
+        if approve:
+            decision = await svc.advisories.approve(advisory.id, user.id)
+        else:
+            decision = await svc.advisories.discard(advisory.id, user.id)
+    except AdvisoryError as exc:  # e.g. its areas were removed from the list: nothing changed
+        await answer(update, context, _("It could not be sent, nothing changed: {reason}").format(
+            reason=str(exc))[:200], alert=True)
+        return
     if not decision.changed:  # someone else decided first: their press updates the copies
         await _decided_answer(update, context, decision.advisory, lang)
         return
@@ -148,9 +154,12 @@ def _picker(context: ContextTypes.DEFAULT_TYPE, advisory: Advisory, lang: str
     svc = services(context)
     _ = gettext(lang)
     chosen = set(advisory.areas or ())
+    members = {a.id: {a.id} for a in svc.areas.areas}
+    members.update({g.id: set(g.area_ids) for g in svc.areas.groups})
 
     def tick(key: str) -> str:
-        return "✅ " if key in chosen else ""
+        # A group is ticked when all its areas are chosen.
+        return "✅ " if chosen and members[key] <= chosen else ""
 
     rows = [[(("✅ " if not chosen else "") + _("All areas"),
               callbacks.weather("al", advisory.id))]]
@@ -176,20 +185,28 @@ async def _pick(
     update: Update, context: ContextTypes.DEFAULT_TYPE, advisory: Advisory, lang: str,
     target: str | None,
 ) -> None:
-    """Toggle one area or group (target), or back to every area (None)."""
+    """Toggle one area or a group's areas (target), or back to every area (None)."""
     svc = services(context)
     user = update.effective_user
     assert user is not None
     _ = gettext(lang)
-    if target is None:
-        areas: tuple[str, ...] | None = None
-    else:
-        known = {a.id for a in svc.areas.areas} | {g.id for g in svc.areas.groups}
-        if target not in known:
+    areas: tuple[str, ...] | None = None
+    if target is not None:
+        members = {a.id: {a.id} for a in svc.areas.areas}
+        members.update({g.id: set(g.area_ids) for g in svc.areas.groups})
+        if target not in members:
             await answer(update, context, _(STALE))
             return
-        areas = tuple(sorted(set(advisory.areas or ()) ^ {target})) or None
-    decision = await svc.advisories.set_areas(advisory.id, user.id, areas)
+        chosen = set(advisory.areas or ())
+        # A group toggles as one: all its areas in, or (when all were in) all out.
+        chosen = chosen - members[target] if members[target] <= chosen else (
+            chosen | members[target])
+        areas = tuple(sorted(chosen)) or None  # nothing ticked: every area again
+    try:
+        decision = await svc.advisories.set_areas(advisory.id, user.id, areas)
+    except AdvisoryError as exc:
+        await answer(update, context, str(exc), alert=True)
+        return
     if not decision.changed:
         await _decided_answer(update, context, decision.advisory, lang)
         return
@@ -322,7 +339,12 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, t
     _ = gettext(lang)
     if user is None or not editing.get("text_vi"):
         return END
-    decision = await svc.advisories.edit(editing["id"], user.id, editing["text_vi"], text_en)
+    try:
+        decision = await svc.advisories.edit(editing["id"], user.id, editing["text_vi"], text_en)
+    except AdvisoryError as exc:
+        await _reply(update, html.escape(_("The text was not changed: {reason}").format(
+            reason=str(exc))))
+        return END
     if not decision.changed:
         name = await weather_jobs.decider_name(context.application,
                                                decision.advisory.decided_by)
