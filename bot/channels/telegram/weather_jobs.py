@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, ReplyParameters
@@ -218,9 +219,9 @@ async def poll(app: Application) -> None:  # type: ignore[type-arg]
         return
     result = await svc.weather.poll()
     for draft in result.drafts:
-        await send_draft(app, draft)
-        if draft.supersedes is not None:
+        if draft.supersedes is not None:  # first, so no copy of the old one looks current
             await refresh_copies(app, draft.supersedes)
+        await send_draft(app, draft)
 
 
 async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -231,10 +232,10 @@ async def poll_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.exception("weather poll failed; the next one runs as planned")
 
 
-async def remind(app: Application) -> None:  # type: ignore[type-arg]
+async def remind(app: Application, now: datetime | None = None) -> None:  # type: ignore[type-arg]
     """Drafts nobody decided for a while: one reminder each, as a reply to every staff copy."""
     svc = _svc(app)
-    for advisory in await svc.advisories.due_reminders():
+    for advisory in await svc.advisories.due_reminders(now):
         for chat, message_id in await svc.advisories.messages(advisory.id):
             try:
                 lang = await chat_lang(svc, chat)
