@@ -146,8 +146,15 @@ def draft_text(svc: Services, advisory: Advisory, lang: str, name: str = "") -> 
     text = compose(mine)
     if len(text) <= TELEGRAM_LIMIT:
         return text
-    cut = TELEGRAM_LIMIT - (len(text) - len(html.escape(mine[0][2], quote=False))) - 1
-    return compose([(mine[0][0], mine[0][1], mine[0][2][: max(cut // 2, 0)] + "…")])
+    code, label, raw = mine[0]
+    low, high = 0, len(raw)  # the longest start of the text that fits, escaped (bisection)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(compose([(code, label, raw[:middle] + "…")])) <= TELEGRAM_LIMIT:
+            low = middle
+        else:
+            high = middle - 1
+    return compose([(code, label, raw[:low] + "…")])
 
 
 def draft_markup(svc: Services, advisory: Advisory, lang: str) -> InlineKeyboardMarkup:

@@ -111,7 +111,7 @@ async def on_button(
     elif step == "dn":
         await weather_jobs.refresh_copies(context.application, advisory_id)
         await answer(update, context, _("Areas saved: {areas}.").format(
-            areas=weather_jobs.areas_text(svc, advisory, row.lang)))
+            areas=weather_jobs.areas_text(svc, advisory, row.lang))[:200])
 
 
 async def _decide(
