@@ -338,6 +338,21 @@ async def test_weather_off_says_so_kindly(
     assert "nchmf.gov.vn" in reply["text"]
 
 
+async def test_weather_in_a_group_before_the_first_forecast(
+    api: FakeBotAPI, db_path: Path, resident: Person, staff: Person, lead: Person,
+) -> None:
+    async with FakeForecast() as forecast:
+        forecast.fail_always(400)  # refused: no forecast yet, and nothing else breaks
+        config = make_config(api, db_path, SANSANG_WEATHER="on",
+                             SANSANG_WEATHER_URL=forecast.url, SANSANG_WEATHER_INTERVAL="1")
+        app = build_application(config)
+        async with running(app, poll_timeout=1):
+            api.add_chat(-100740, "group", title="Chợ Lê Chân")
+            reply = await resident.in_group(-100740).say("/weather")
+            assert "Chưa có dự báo cho Phường Lê Chân" in reply["text"]
+            assert "nchmf.gov.vn" in reply["text"]
+
+
 async def test_an_outage_gives_staff_one_notice_and_one_when_back(
     wbot: Application, api: FakeBotAPI, forecast: FakeForecast,  # type: ignore[type-arg]
 ) -> None:
@@ -358,3 +373,15 @@ async def test_an_outage_gives_staff_one_notice_and_one_when_back(
     assert sum(r.mode != "ok" for r in forecast.requests) == failing + 2
     assert told(STAFF_ID, "Dịch vụ dự báo thời tiết đã lỗi") == 1
     assert told(LEAD_ID, "The weather forecast service has failed") == 1
+
+
+async def test_one_staff_chat_failing_never_stops_the_others(
+    wbot: Application, api: FakeBotAPI, forecast: FakeForecast,  # type: ignore[type-arg]
+) -> None:
+    svc = wbot.bot_data["services"]
+    api.block(STAFF_ID)  # the staff member blocked the bot: Telegram answers 403
+    forecast.set_day(1, **hazard_day("wind"))
+    await first_draft(api, LEAD_ID)
+    advisory = await the_advisory(wbot)
+    assert drafts(api, STAFF_ID) == []
+    assert [chat for chat, _ in await svc.advisories.messages(advisory.id)] == [LEAD_ID]
