@@ -7,7 +7,6 @@ One chat failing never stops the others, and a failed poll never stops the next 
 
 from __future__ import annotations
 
-import html
 import logging
 from datetime import datetime
 from typing import Any
@@ -18,7 +17,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.channels.telegram.handlers import callbacks
 from bot.channels.telegram.handlers.common import buttons, fit
-from bot.channels.telegram.handlers.weather import CREDIT, beaufort, decimal
+from bot.channels.telegram.handlers.weather import CREDIT, beaufort, decimal, esc
 from bot.guides.render import TELEGRAM_LIMIT
 from bot.i18n import N_, day, gettext, normalise_lang
 from bot.services import Services
@@ -101,10 +100,10 @@ def status_line(advisory: Advisory, lang: str, name: str) -> str:
     _ = gettext(lang)
     if advisory.status == "approved":
         return "<b>" + _("✅ Approved by {name}: urgent broadcast #{id}.").format(
-            name=html.escape(name), id=advisory.broadcast_id) + "</b>"
+            name=esc(name), id=advisory.broadcast_id) + "</b>"
     if advisory.status == "discarded":
         return "<b>" + _("🗑 Discarded by {name}: nothing was sent.").format(
-            name=html.escape(name)) + "</b>"
+            name=esc(name)) + "</b>"
     if advisory.status == "superseded":
         return "<b>" + _("⏭ Replaced by a newer draft: the forecast changed.") + "</b>"
     return ""
@@ -120,11 +119,11 @@ def draft_text(svc: Services, advisory: Advisory, lang: str, name: str = "") -> 
         span += " – " + day(advisory.last_day, lang)
     head = [
         "<b>" + _("Weather advisory draft #{id}: {name}").format(
-            id=advisory.id, name=html.escape(hazard)) + "</b>",
-        html.escape(_("When: {days}. How strong: {strength}.").format(
+            id=advisory.id, name=esc(hazard)) + "</b>",
+        esc(_("When: {days}. How strong: {strength}.").format(
             days=span, strength=strength_text(advisory, lang))),
-        html.escape(_("Areas: {areas}").format(areas=areas_text(svc, advisory, lang))),
-        html.escape(_(MODEL_WARNING)),
+        esc(_("Areas: {areas}").format(areas=areas_text(svc, advisory, lang))),
+        esc(_(MODEL_WARNING)),
     ]
     texts = [("vi", _("Residents reading Vietnamese get:"), advisory.text_vi),
              ("en", _("Residents reading English get:"), advisory.text_en)]
@@ -134,7 +133,7 @@ def draft_text(svc: Services, advisory: Advisory, lang: str, name: str = "") -> 
         tail.append(status)
 
     def compose(shown: list[tuple[str, str, str]]) -> str:
-        body = ["<b>" + html.escape(label) + "</b>\n" + html.escape(text, quote=False)
+        body = ["<b>" + esc(label) + "</b>\n" + esc(text)
                 for _lang, label, text in shown]
         return "\n\n".join(["\n".join(head), *body, "\n".join(tail)])
 
@@ -249,7 +248,7 @@ async def remind(app: Application, now: datetime | None = None) -> None:  # type
                 _ = gettext(lang)
                 name = advisory.name_en if normalise_lang(lang) == "en" else advisory.name_vi
                 await app.bot.send_message(
-                    chat, html.escape(_("⏰ Weather advisory draft #{id} ({name}) still waits "
+                    chat, esc(_("⏰ Weather advisory draft #{id} ({name}) still waits "
                                         "for a decision: approve, edit or discard it.").format(
                         id=advisory.id, name=name)),
                     reply_parameters=ReplyParameters(message_id,

@@ -21,9 +21,15 @@ from bot.weather.models import Advisory, DayForecast
 CREDIT = 'Weather data by <a href="https://open-meteo.com/">Open-Meteo.com</a>'
 OFFICIAL = N_("Official forecasts and warnings: the national hydro-meteorological centre, "
               "nchmf.gov.vn, and the ward's loudspeakers.")
+DAYS_SHOWN = 5  # today and the next four: one short line each, enough for a phone screen
 # Beaufort levels by the upper bound of their wind speed in km/h (WMO; the same scale as the
 # Vietnamese table of Decision 18/2021/QĐ-TTg, Appendix III, up to level 17).
 BEAUFORT_KMH = (1, 5, 11, 19, 28, 38, 49, 61, 74, 88, 102, 117, 133, 149, 166, 183, 201)
+
+
+def esc(text: str) -> str:
+    """Text for Telegram's HTML mode: <, > and & escaped; quotes stay as typed."""
+    return html.escape(text, quote=False)
 
 
 def beaufort(kmh: float) -> int:
@@ -56,7 +62,7 @@ def day_line(d: DayForecast, lang: str) -> str:
     if d.wind_kmh is not None:
         parts.append("💨 " + _("{kmh} km/h (level {level})").format(
             kmh=decimal(d.wind_kmh, lang), level=beaufort(d.wind_kmh)))
-    return f"<b>{html.escape(weekday_date(d.day, lang))}</b>: " + " · ".join(parts)
+    return f"<b>{esc(weekday_date(d.day, lang))}</b>: " + " · ".join(parts)
 
 
 def advisory_text(advisory: Advisory, lang: str) -> str:
@@ -65,8 +71,8 @@ def advisory_text(advisory: Advisory, lang: str) -> str:
     name = advisory.name_en if normalise_lang(lang) == "en" else advisory.name_vi
     text = advisory.text_en if normalise_lang(lang) == "en" and advisory.text_en else (
         advisory.text_vi)
-    return ("⚠️ <b>" + html.escape(_("Ward warning: {name}").format(name=name)) + "</b>\n"
-            + html.escape(text, quote=False))
+    return ("⚠️ <b>" + esc(_("Ward warning: {name}").format(name=name)) + "</b>\n"
+            + esc(text))
 
 
 async def weather_text(svc: Services, lang: str, today: date) -> str:
@@ -74,7 +80,7 @@ async def weather_text(svc: Services, lang: str, today: date) -> str:
     _ = gettext(lang)
     blocks = [advisory_text(a, lang) for a in await svc.advisories.active(today)]
     forecast = await svc.weather.latest() if svc.weather is not None else None
-    days = [d for d in forecast.days if d.day >= today] if forecast is not None else []
+    days = [d for d in forecast.days if d.day >= today][:DAYS_SHOWN] if forecast else []
     ward = svc.areas.ward
     place = ward.name_en if ward and normalise_lang(lang) == "en" else (
         ward.name_vi if ward else _("the ward"))
@@ -82,15 +88,15 @@ async def weather_text(svc: Services, lang: str, today: date) -> str:
         blocks.append(_("The bot does not follow the forecast at the moment."))
     elif not days:
         blocks.append(_("There is no forecast yet for {place}. Please try again a little "
-                        "later.").format(place=html.escape(place)))
+                        "later.").format(place=esc(place)))
     else:
-        lines = ["<b>" + html.escape(_("Forecast for {place}").format(place=place)) + "</b>"]
+        lines = ["<b>" + esc(_("Forecast for {place}").format(place=place)) + "</b>"]
         lines += [day_line(d, lang) for d in days]
-        lines.append("<i>" + html.escape(_("From a computer model: it can differ from the "
+        lines.append("<i>" + esc(_("From a computer model: it can differ from the "
                                             "official forecast.")) + "</i>")
         lines.append(CREDIT)
         blocks.append("\n".join(lines))
-    blocks.append(html.escape(_(OFFICIAL)))
+    blocks.append(esc(_(OFFICIAL)))
     return "\n\n".join(blocks)
 
 

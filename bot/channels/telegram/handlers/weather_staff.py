@@ -9,7 +9,6 @@ the typed text is not taken for a question; it ends when done, with /cancel, or 
 from __future__ import annotations
 
 import functools
-import html
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
@@ -39,6 +38,7 @@ from bot.channels.telegram.handlers.common import (
     services,
     show,
 )
+from bot.channels.telegram.handlers.weather import esc
 from bot.i18n import N_, gettext, number
 from bot.roles import Role
 from bot.store.chats import ChatRow
@@ -171,7 +171,7 @@ def _picker(context: ContextTypes.DEFAULT_TYPE, advisory: Advisory, lang: str
     rows.append([(_("Done"), callbacks.weather("dn", advisory.id))])
     text = _("Draft #{id}: which areas should get it? Choose areas or groups, then Done.").format(
         id=advisory.id)
-    return html.escape(text), buttons(rows)
+    return esc(text), buttons(rows)
 
 
 async def _show_picker(
@@ -250,7 +250,7 @@ async def start_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         await _decided_answer(update, context, advisory, row.lang)
         return END
     context.user_data[EDITING] = {"id": advisory.id}  # type: ignore[index]
-    await _reply(update, html.escape(_(
+    await _reply(update, esc(_(
         "Send the new Vietnamese text of draft #{id}, as residents should read it (at most {n} "
         "characters). /cancel leaves the draft unchanged.").format(
             id=advisory.id, n=number(MAX_TEXT, row.lang))))
@@ -272,7 +272,7 @@ async def _fits(update: Update, lang: str, text: str) -> bool:
     if text and len(text) <= MAX_TEXT:
         return True
     _ = gettext(lang)
-    await _reply(update, html.escape(_(
+    await _reply(update, esc(_(
         "This text has {count} characters; a warning can have at most {n}. Please send a "
         "shorter text, or /cancel.").format(count=number(len(text), lang),
                                               n=number(MAX_TEXT, lang))))
@@ -290,7 +290,7 @@ async def typed_vi(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | 
     editing = _editing(context)
     editing["text_vi"] = text
     _ = gettext(lang)
-    await _reply(update, html.escape(_("Now send the English text, or choose:")), buttons([
+    await _reply(update, esc(_("Now send the English text, or choose:")), buttons([
         [(_("Keep the drafted English"), callbacks.weather("ke", editing["id"]))],
         [(_("Vietnamese for everyone"), callbacks.weather("ve", editing["id"]))],
     ]))
@@ -342,18 +342,18 @@ async def _save(update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str, t
     try:
         decision = await svc.advisories.edit(editing["id"], user.id, editing["text_vi"], text_en)
     except AdvisoryError as exc:
-        await _reply(update, html.escape(_("The text was not changed: {reason}").format(
+        await _reply(update, esc(_("The text was not changed: {reason}").format(
             reason=str(exc))))
         return END
     if not decision.changed:
         name = await weather_jobs.decider_name(context.application,
                                                decision.advisory.decided_by)
-        await _reply(update, html.escape(_(
+        await _reply(update, esc(_(
             "Draft #{id} was already decided (by {name}): the text was not changed.").format(
                 id=editing["id"], name=name)))
         return END
     await weather_jobs.refresh_copies(context.application, editing["id"])
-    await _reply(update, html.escape(_(
+    await _reply(update, esc(_(
         "Draft #{id} now has the new text; every staff copy shows it. Approve it there.").format(
             id=editing["id"])))
     return END
@@ -378,7 +378,7 @@ async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         row = await chat_row(update, context)
         _ = gettext(row.lang)
-        await context.bot.send_message(chat.id, html.escape(_(
+        await context.bot.send_message(chat.id, esc(_(
             "Editing of draft #{id} ended: no answer for {minutes} minutes. The draft is "
             "unchanged.").format(id=editing.get("id", "?"),
                                  minutes=number(EDIT_TIMEOUT // 60, row.lang))))
