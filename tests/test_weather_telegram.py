@@ -385,3 +385,24 @@ async def test_one_staff_chat_failing_never_stops_the_others(
     advisory = await the_advisory(wbot)
     assert drafts(api, STAFF_ID) == []
     assert [chat for chat, _ in await svc.advisories.messages(advisory.id)] == [LEAD_ID]
+
+
+async def test_two_approvals_at_once_send_one_broadcast(
+    wbot: Application, api: FakeBotAPI, forecast: FakeForecast, staff: Person,  # type: ignore[type-arg]
+    lead: Person,
+) -> None:
+    import asyncio
+
+    svc = wbot.bot_data["services"]
+    forecast.set_day(1, **hazard_day("heat"))
+    await first_draft(api, STAFF_ID, LEAD_ID)
+    advisory = await the_advisory(wbot)
+    answers = await asyncio.gather(
+        staff.press_data(callbacks.weather("ok", advisory.id),
+                         drafts(api, STAFF_ID)[0]["message_id"]),
+        lead.press_data(callbacks.weather("ok", advisory.id),
+                        drafts(api, LEAD_ID)[0]["message_id"]),
+    )
+    texts = sorted(a.params["text"] for a in answers)
+    assert texts[0].startswith("Đã duyệt: bản tin khẩn") and texts[1].startswith("Đã được")
+    assert len([b for b in await svc.broadcasts.list() if not b.campaign]) == 1

@@ -140,7 +140,11 @@ async def _decide(
         # reconcile.
         scheduler = context.application.bot_data.get("scheduler")
         if scheduler is not None:
-            await scheduler.reconcile()
+            try:
+                await scheduler.reconcile()
+            except Exception:  # the reconcile job starts it within seconds anyway
+                logger.exception("could not start the broadcast of advisory %s at once",
+                                 advisory.id)
         text = _("Approved: urgent broadcast #{id} is being sent.").format(
             id=decision.broadcast_id)
     else:
