@@ -406,3 +406,25 @@ async def test_two_approvals_at_once_send_one_broadcast(
     texts = sorted(a.params["text"] for a in answers)
     assert texts[0].startswith("Đã duyệt: bản tin khẩn") and texts[1].startswith("Đã được")
     assert len([b for b in await svc.broadcasts.list() if not b.campaign]) == 1
+
+
+async def test_an_idle_edit_ends_by_itself_and_the_draft_stays(
+    api: FakeBotAPI, db_path: Path, forecast: FakeForecast, staff: Person, lead: Person,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.channels.telegram.handlers import weather_staff
+
+    monkeypatch.setattr(weather_staff, "EDIT_TIMEOUT", 1)  # PTB's own conversation timeout
+    config = make_config(api, db_path, SANSANG_WEATHER="on", SANSANG_WEATHER_URL=forecast.url,
+                         SANSANG_WEATHER_INTERVAL="1")
+    app = build_application(config)
+    async with running(app, poll_timeout=1):
+        forecast.set_day(1, **hazard_day("rain"))
+        await first_draft(api, STAFF_ID)
+        advisory = await the_advisory(app)
+        await staff.press("Sửa nội dung")
+        await api.wait_message(STAFF_ID, contains="Đã dừng sửa bản nháp", timeout=SLOW)
+        reply = await staff.say("bão")  # a question again, not the draft's new text
+        assert "Bản nháp" not in reply["text"]
+        assert (await app.bot_data["services"].advisories.get(advisory.id)).text_vi == (
+            advisory.text_vi)
