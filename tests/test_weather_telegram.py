@@ -415,9 +415,9 @@ async def test_an_idle_edit_ends_by_itself_and_the_draft_stays(
     api: FakeBotAPI, db_path: Path, forecast: FakeForecast, staff: Person, lead: Person,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from bot.channels.telegram.handlers import weather_staff
+    from bot.channels.telegram.handlers import weather_edit
 
-    monkeypatch.setattr(weather_staff, "EDIT_TIMEOUT", 1)  # PTB's own conversation timeout
+    monkeypatch.setattr(weather_edit, "EDIT_TIMEOUT", 1)  # PTB's own conversation timeout
     config = make_config(api, db_path, SANSANG_WEATHER="on", SANSANG_WEATHER_URL=forecast.url,
                          SANSANG_WEATHER_INTERVAL="1")
     app = build_application(config)

@@ -40,7 +40,7 @@ from bot.channels.telegram.handlers import (
     scheduled,
     staff,
     weather,
-    weather_staff,
+    weather_edit,
 )
 from bot.channels.telegram.rate_limits import ReplyLimiter, bot_budget
 from bot.channels.telegram.update_processor import PerChatUpdateProcessor
@@ -101,7 +101,7 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
     # is not a question. It ends when sent, with /cancel, or by itself after 15 minutes idle.
     app.add_handler(broadcast.conversation())
     # Editing a weather draft's text is a conversation too (same reasons, same /cancel).
-    app.add_handler(weather_staff.conversation())
+    app.add_handler(weather_edit.conversation())
     app.add_handler(CommandHandler("cancel", broadcast.nothing_to_cancel, filters=msg))
     app.add_handler(CommandHandler("scheduled", scheduled.scheduled, filters=msg))
     app.add_handler(CommandHandler("stats", reports.stats_command, filters=msg))
