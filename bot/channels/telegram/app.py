@@ -24,6 +24,7 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram import sender as telegram_delivery
+from bot.channels.telegram import weather_jobs
 from bot.channels.telegram.handlers import (
     broadcast,
     buttons,
@@ -38,6 +39,8 @@ from bot.channels.telegram.handlers import (
     reports,
     scheduled,
     staff,
+    weather,
+    weather_edit,
 )
 from bot.channels.telegram.rate_limits import ReplyLimiter, bot_budget
 from bot.channels.telegram.update_processor import PerChatUpdateProcessor
@@ -89,12 +92,16 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("unsubscribe", onboarding.unsubscribe, filters=msg))
     app.add_handler(CommandHandler("mydata", privacy.mydata, filters=msg))
     app.add_handler(CommandHandler("forget", privacy.forget, filters=msg))
+    # The forecast and any approved weather warning, for everyone, in private chats and groups.
+    app.add_handler(CommandHandler("weather", weather.weather, filters=msg))
     # Lead office: the role is checked inside, on every call.
     app.add_handler(CommandHandler("staff", staff.staff, filters=msg))
     # Ward staff: the role is checked inside, on every call and every button.
     # /broadcast is a conversation, before the question and button handlers: text it waits for
     # is not a question. It ends when sent, with /cancel, or by itself after 15 minutes idle.
     app.add_handler(broadcast.conversation())
+    # Editing a weather draft's text is a conversation too (same reasons, same /cancel).
+    app.add_handler(weather_edit.conversation())
     app.add_handler(CommandHandler("cancel", broadcast.nothing_to_cancel, filters=msg))
     app.add_handler(CommandHandler("scheduled", scheduled.scheduled, filters=msg))
     app.add_handler(CommandHandler("stats", reports.stats_command, filters=msg))
@@ -145,7 +152,10 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
             menus.sync_scopes_job, interval=SCOPE_SYNC_SECONDS, first=SCOPE_SYNC_SECONDS,
             name="sync-menus", job_kwargs={"misfire_grace_time": SCOPE_SYNC_SECONDS},
         )
-    await telegram_delivery.start(app)
+    await telegram_delivery.start(app)  # sets the notices' sink: outage notices reach staff
+    if services.weather is not None:
+        # Forecast polls (first a second after start) and reminders of undecided drafts.
+        weather_jobs.schedule(app, config.weather_interval)
     logger.info("ready: %d areas, database %s", len(services.areas.areas), config.db_path)
 
 

@@ -18,6 +18,7 @@ from bot.channels.telegram.handlers import (
     reports,
     scheduled,
     staff,
+    weather_staff,
 )
 from bot.channels.telegram.handlers.common import answer
 from bot.channels.telegram.handlers.fallback import stale_button
@@ -59,6 +60,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif action.name == "broadcast":
             # The wizard's own buttons go to its ConversationHandler first: here only stale ones.
             await broadcast.on_button(update, context)
+        elif action.name == "weather":
+            # A draft's buttons (the text editing conversation takes its own first).
+            await weather_staff.on_button(update, context, action.args)
         elif action.name.startswith("staff_"):
             await staff.on_button(update, context, action.name, action.args)
     finally:

@@ -29,6 +29,11 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"|^b:(t|gh|g|wd|k):([a-z0-9_-]{1,40})$"
         r"|^b:(x):(\d{1,9})$|^b:(pg):(\d{1,3})$|^b:(cp|cr):([a-z0-9][a-z0-9-]{0,39})$"
     ),
+    # Weather advisory drafts: approve, discard, edit text (keep English / Vietnamese for
+    # everyone), the area picker (open, toggle an area or group, all areas, done).
+    "weather": re.compile(
+        r"^w:(ok|no|ed|ke|ve|ar|al|dn):(\d{1,9})$|^w:(t):(\d{1,9}):([a-z0-9_-]{1,32})$"
+    ),
 }
 
 
@@ -101,3 +106,8 @@ def guides_hazard(hazard: str) -> str:
 
 def guide(guide_id: str) -> str:
     return f"g:v:{guide_id}"
+
+
+def weather(step: str, advisory_id: int, area_id: str = "") -> str:
+    """A weather draft's button: w:<step>:<advisory id>[:<area or group id>]."""
+    return f"w:{step}:{advisory_id}:{area_id}" if area_id else f"w:{step}:{advisory_id}"
