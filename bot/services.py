@@ -14,7 +14,7 @@ from bot.guides.library import Library
 from bot.notices import Notice, Notices
 from bot.roles import Roles
 from bot.store import Database
-from bot.subscriptions.areas import AreaCatalog
+from bot.subscriptions.areas import AreaCatalog, WardPlace
 from bot.subscriptions.subscriptions import Subscriptions
 from bot.weather.advisories import Advisories
 from bot.weather.forecast import ForecastClient
@@ -47,13 +47,25 @@ class Services:
         ward = areas.require_ward() if config.weather else None
         settings = (WeatherSettings.load(config.content_dir / "weather.toml")
                     if config.weather else None)
-        db = await Database.open(config.db_path, tz=config.tz)
         contacts = WardContacts.load(config.content_dir / "contacts.toml")
-        roles = Roles(db)
-        await roles.seed(config.lead_ids, config.staff_ids)
         library = Library.load(config.content_dir)
         for problem in library.problems:
             logger.warning("guide left out or incomplete: %s", problem)
+        # Every data file is read before the database opens: one that is broken stops the start
+        # with its name, and no database thread is left running to keep the process alive.
+        db = await Database.open(config.db_path, tz=config.tz)
+        try:
+            return await cls._with_db(config, db, areas, contacts, library, ward, settings)
+        except BaseException:
+            await db.close()
+            raise
+
+    @classmethod
+    async def _with_db(cls, config: Config, db: Database, areas: AreaCatalog,
+                       contacts: WardContacts, library: Library, ward: WardPlace | None,
+                       settings: WeatherSettings | None) -> Services:
+        roles = Roles(db)
+        await roles.seed(config.lead_ids, config.staff_ids)
         broadcasts = Broadcasts(db, areas)
         notices = Notices(db)
         weather: Weather | None = None

@@ -98,3 +98,33 @@ async def test_a_refused_token_is_reported_without_echoing_it(
     assert proc.returncode == 1
     assert "refused TELEGRAM_BOT_TOKEN" in text
     assert other not in text and other.split(":")[1] not in text
+
+
+async def test_a_broken_data_file_stops_the_start_with_its_name_and_the_process_exits(
+    api: FakeBotAPI, tmp_path: Path
+) -> None:
+    """A malformed contacts.toml is found after the database is open: the start stops with the
+    file's name and the process ends (the database's thread is closed, not left running)."""
+    import shutil
+
+    from bot.paths import data_dir
+
+    content = tmp_path / "content"
+    shutil.copytree(data_dir("content"), content)
+    (content / "contacts.toml").write_text("[[contact]\nbroken", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SANSANG_", "TELEGRAM_"))}
+    env |= {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.url,
+            "SANSANG_DB": str(tmp_path / "x.sqlite3"), "SANSANG_CONTENT": str(content),
+            "SANSANG_WEATHER": "off"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    except TimeoutError:
+        proc.kill()
+        output, _ = await proc.communicate()
+        raise AssertionError("the bot did not exit: " + output.decode()) from None
+    assert proc.returncode == 1, output.decode()
+    assert "contacts.toml" in output.decode() and TOKEN not in output.decode()
