@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.fakeapi.chats import ChatMethods
 from bot.fakeapi.inject import Injection
 from bot.fakeapi.limits import ARRIVED
-from bot.fakeapi.methods import MessageMethods
+from bot.fakeapi.photos import PhotoMethods
 from bot.fakeapi.records import ApiError, Call, canonical_name, take_rule
 from bot.fakeapi.state import ChatId, scope_key, update_type
 
@@ -49,7 +49,7 @@ NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}
 UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}
 
 
-class FakeBotAPI(Injection, MessageMethods, ChatMethods):
+class FakeBotAPI(Injection, PhotoMethods, ChatMethods):
     """A Telegram Bot API for one bot, served at `url` once `start()`ed.
 
     Point PTB at it with base_url=f"{api.url}/bot" and base_file_url=f"{api.url}/file/bot".
@@ -122,6 +122,12 @@ class FakeBotAPI(Injection, MessageMethods, ChatMethods):
     def last_message(self, chat_id: ChatId) -> dict[str, Any] | None:
         found = self._bot_messages.get(chat_id)
         return dict(next(reversed(found.values()))) if found else None
+
+    def reply_keyboard(self, chat_id: ChatId) -> dict[str, Any] | None:
+        """The reply keyboard (ReplyKeyboardMarkup as sent) the chat shows now, or None when
+        none was sent or a later message removed it (ReplyKeyboardRemove)."""
+        found = self._reply_keyboards.get(chat_id)
+        return dict(found) if found else None
 
     def documents(self, chat_id: ChatId) -> list[dict[str, Any]]:
         """Documents the bot sent: filename, data (bytes), mime_type, caption, message_id…"""
@@ -363,7 +369,7 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
                 value = value.lower() == "true"
         params[key] = value
     # Files sent as "attach://<name>" point at another multipart part.
-    for key in ("document", "thumbnail"):
+    for key in ("document", "photo", "thumbnail"):
         ref = params.get(key)
         if isinstance(ref, str) and ref.startswith("attach://"):
             params[key] = raw.get(ref.removeprefix("attach://"))
