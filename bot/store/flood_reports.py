@@ -14,11 +14,6 @@ import aiosqlite
 from bot.floods.models import FloodReport
 from bot.store.database import Database
 
-COLUMNS = (
-    "id, created_at, lat, lon, area_id, outside, depth, photo_file_id, note, lang, status, "
-    "reporter_chat, checked_by, resolved_by, resolved_at"
-)
-
 
 def _time(stored: str | None) -> datetime | None:
     if not stored:
@@ -41,14 +36,14 @@ def to_report(r: Any) -> FloodReport:
 
 async def read(conn: aiosqlite.Connection, report_id: int) -> FloodReport | None:
     """One report, on the caller's (transaction) connection."""
-    async with conn.execute(f"SELECT {COLUMNS} FROM flood_reports WHERE id = ?",
+    async with conn.execute("SELECT * FROM flood_reports WHERE id = ?",
                             (report_id,)) as cur:
         r = await cur.fetchone()
     return to_report(r) if r is not None else None
 
 
 async def get(db: Database, report_id: int) -> FloodReport | None:
-    r = await db.fetchone(f"SELECT {COLUMNS} FROM flood_reports WHERE id = ?", (report_id,))
+    r = await db.fetchone("SELECT * FROM flood_reports WHERE id = ?", (report_id,))
     return to_report(r) if r is not None else None
 
 
@@ -68,7 +63,7 @@ async def same_since(
 ) -> FloodReport | None:
     """This chat's identical report made from `since` on (a second press of the last button)."""
     async with conn.execute(
-        f"SELECT {COLUMNS} FROM flood_reports WHERE reporter_chat = ? AND created_at >= ? "
+        "SELECT * FROM flood_reports WHERE reporter_chat = ? AND created_at >= ? "
         "AND lat = ? AND lon = ? AND depth = ? AND photo_file_id IS ? AND note IS ? "
         "ORDER BY id DESC LIMIT 1",
         (chat_id, since, lat, lon, depth, photo_file_id, note),
@@ -149,7 +144,7 @@ async def messages(db: Database, report_id: int) -> list[tuple[int, int]]:
 async def created_between(db: Database, start: str | None, end: str | None) -> list[FloodReport]:
     """Reports created from `start` to before `end` (UTC ISO; None: no bound), oldest first."""
     rows = await db.fetchall(
-        f"SELECT {COLUMNS} FROM flood_reports WHERE (? IS NULL OR created_at >= ?) "
+        "SELECT * FROM flood_reports WHERE (? IS NULL OR created_at >= ?) "
         "AND (? IS NULL OR created_at < ?) ORDER BY created_at, id",
         (start, start, end, end),
     )
