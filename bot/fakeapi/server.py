@@ -45,6 +45,7 @@ CONFLICT_POLL = ("Conflict: terminated by other getUpdates request; make sure th
                  "instance is running")
 CONFLICT_WEBHOOK = ("Conflict: can't use getUpdates method while webhook is active; use "
                     "deleteWebhook to delete the webhook first")
+MESSAGE_CALLS = ("sendMessage", "editMessageText", "sendPhoto", "editMessageCaption")
 NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}
 UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}
 
@@ -169,17 +170,19 @@ class FakeBotAPI(Injection, PhotoMethods, ChatMethods):
     async def wait_message(self, chat_id: ChatId, since: int | None = None,
                            timeout: float = 5.0,  # noqa: ASYNC109
                            contains: str | None = None) -> Call:
-        """A successful sendMessage or editMessageText to this chat (containing `contains`
-        in its raw or visible text, if given)."""
+        """A successful sendMessage or editMessageText to this chat, or a photo sent or its
+        caption edited (containing `contains` in its raw or visible text or caption, if
+        given)."""
         def matches(call: Call) -> bool:
-            if call.method not in ("sendMessage", "editMessageText") or call.status != 200:
+            if call.method not in MESSAGE_CALLS or call.status != 200:
                 return False
             if str(call.params.get("chat_id")) != str(chat_id):
                 return False
             if contains is None:
                 return True
-            shown = call.result.get("text", "") if isinstance(call.result, dict) else ""
-            return contains in str(call.params.get("text", "")) or contains in shown
+            key = "caption" if call.method in ("sendPhoto", "editMessageCaption") else "text"
+            shown = call.result.get(key, "") if isinstance(call.result, dict) else ""
+            return contains in str(call.params.get(key, "")) or contains in shown
 
         return await self.wait_for(matches, timeout, since=since)
 

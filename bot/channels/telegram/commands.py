@@ -21,6 +21,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", N_("Menu and how to ask a question")),
     Command("guides", N_("Guides for storms, floods, heat and cold")),
     Command("emergency", N_("Emergency phone numbers")),
+    Command("report", N_("Report flooding where you are (location, depth, photo)")),
     Command("area", N_("See or change your neighbourhood")),
     Command("language", N_("Change the language")),
     Command("subscribe", N_("Receive warnings for your neighbourhood")),
@@ -31,6 +32,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("scheduled", N_("Staff: see or cancel scheduled broadcasts"), Role.STAFF),
     Command("cancel", N_("Staff: leave the broadcast being written, sending nothing"), Role.STAFF),
     Command("stats", N_("Staff: this month's outreach in numbers"), Role.STAFF),
+    Command("points", N_("Staff: this month's worst flooding points and their map"),
+            Role.STAFF),
     Command("export", N_("Lead officer: download the outreach report (Excel)"), Role.LEAD),
     Command("staff", N_("Lead officer: list, add or remove ward staff"), Role.LEAD),
 )
