@@ -204,7 +204,6 @@ async def depth_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     draft["depth"] = action.args[1]
     await show(update, _("How deep is the water there?") + " <b>" +
                html.escape(depth_label(draft["depth"], lang)) + "</b>")
-    await answer(update, context)
     message = update.effective_message
     if message is not None:
         await message.reply_text(
@@ -475,7 +474,9 @@ def _ends_on_error(callback: Step) -> Step:
     @functools.wraps(callback)
     async def step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
         try:
-            return await callback(update, context)
+            state = await callback(update, context)
+            await answer(update, context)  # a button's spinner stops (no-op if answered)
+            return state
         except Exception as exc:
             _drop(context)
             context.error = exc
