@@ -251,6 +251,7 @@ async def test_text_where_a_location_was_expected_gets_a_kind_hint_and_the_keybo
 ) -> None:
     await _start(resident, api)
     reply = await resident.say("số 5 ngõ 12 Lam Sơn")
+    assert reply["text"].startswith("🆘")  # a reply that did not understand: 112 first
     assert "địa chỉ gõ bằng chữ không đặt được lên bản đồ" in reply["text"]
     assert reply["reply_markup"]["keyboard"][0][0]["request_location"] is True
     mark = api.mark()
@@ -259,7 +260,8 @@ async def test_text_where_a_location_was_expected_gets_a_kind_hint_and_the_keybo
     assert "Trước hết cần vị trí" in hint.params["text"]
     await _locate(resident, api)  # still waiting for the place
     reply = await resident.say("sâu lắm")
-    assert reply["text"] == "Mời chọn mức nước sâu bằng một trong các nút:"
+    assert reply["text"].startswith("🆘") and reply["text"].endswith(
+        "Mời chọn mức nước sâu bằng một trong các nút:")
     assert "Dưới mắt cá chân" in resident.buttons()
     assert await _all_reports(bot) == []
 
@@ -363,17 +365,26 @@ async def test_the_hourly_limit_is_said_plainly_and_nothing_is_saved(
     api: FakeBotAPI,
 ) -> None:
     reports = _svc(bot).flood_reports
-    for i in range(reports.MAX_PER_HOUR):
+
+    async def sent_elsewhere(i: int) -> None:  # e.g. from a second phone on the same account
         done = await reports.submit(resident.chat, "vi", AN_BIEN[0] + i / 1000, AN_BIEN[1],
                                     "knee")
         assert done.report is not None
+
+    for i in range(reports.MAX_PER_HOUR - 1):
+        await sent_elsewhere(i)
     await _up_to_extras(resident, api)
+    await sent_elsewhere(reports.MAX_PER_HOUR)  # the last one allowed, while this one waits
     mark = api.mark()
     await resident.press("Bỏ qua")
     said = await api.wait_message(resident.chat, since=mark, contains="chưa được lưu")
     assert "tối đa 3 báo cáo trong một giờ" in said.params["text"]
     assert THANKS not in said.params["text"]
     assert len(await _all_reports(bot)) == reports.MAX_PER_HOUR
+    # A new /report is told at once, before any step.
+    reply = await resident.say("/report")
+    assert "tối đa 3 báo cáo mỗi giờ" in reply["text"] and reply["text"].startswith("🆘")
+    assert api.reply_keyboard(resident.chat) is None
     await staff.sync()
     assert not [c for c in api.calls[mark:] if c.params.get("chat_id") == STAFF_ID
                 and "Báo cáo ngập" in str(c.params.get("text", ""))]
@@ -465,3 +476,23 @@ def test_the_menus_offer_report_to_everyone_and_points_to_staff() -> None:
     staff = [c.command for c in menu(Role.STAFF, "vi")]
     assert "report" in residents and "points" not in residents
     assert "report" in staff and "points" in staff
+
+
+async def test_a_location_outside_the_flow_old_buttons_and_cancel_get_clear_answers(
+    resident: Person, bot: Application, api: FakeBotAPI,  # type: ignore[type-arg]
+) -> None:
+    mark = api.mark()
+    api.send_location(resident.user_id, *AN_BIEN)
+    hint = await api.wait_message(resident.chat, since=mark)
+    assert hint.params["text"].startswith("🆘") and "gửi /report trước" in hint.params["text"]
+    await _up_to_extras(resident, api)
+    reply = await resident.say("/cancel")
+    assert reply["text"].startswith("Đã hủy: chưa có báo cáo nào được gửi")
+    answer = await resident.press_data(callbacks.REPORT_SKIP)  # the cancelled flow's button
+    assert answer.params["text"] == ("Báo cáo này đã kết thúc. Để báo điểm ngập mới, mời gửi "
+                                     "/report.")
+    await _up_to_extras(resident, api)
+    mark = api.mark()
+    await resident.press("Hủy")
+    await api.wait_message(resident.chat, since=mark, contains="Đã hủy")
+    assert await _all_reports(bot) == []

@@ -14,6 +14,7 @@ import html
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import (
@@ -121,6 +122,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | Non
     row = await chat_row(update, context)
     _ = gettext(row.lang)
     context.user_data.pop(EXPIRED, None)
+    _drop(context)
+    if await _over_limit(context, row.chat_id):
+        # Said before the steps, not after them (submit still decides, in its transaction).
+        await message.reply_text(
+            danger_line(row.lang) + "\n\n" + _limit_text(context, row.lang, before=True),
+            reply_markup=ReplyKeyboardRemove())
+        return END
     context.user_data[DRAFT] = {"lang": row.lang}
     await message.reply_text(
         "<b>" + _("🌊 Report flooding") + "</b>\n" + _(
@@ -170,6 +178,7 @@ async def location_typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     lang = draft["lang"]
     _ = gettext(lang)
     await message.reply_text(
+        danger_line(lang) + "\n\n" +
         _("Sorry, a typed address cannot be put on the map. Please press “{button}” below "
           "(on a phone, with location turned on), or send a location with 📎 → Location. "
           "To stop, press “{cancel}”.").format(button=_(SEND_LOCATION), cancel=_(CANCEL)),
@@ -186,6 +195,7 @@ async def location_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     lang = draft["lang"]
     _ = gettext(lang)
     await message.reply_text(
+        danger_line(lang) + "\n\n" +
         _("First, the place: please press “{button}” below. You can send a photo after "
           "choosing the depth.").format(button=_(SEND_LOCATION)),
         reply_markup=_location_keyboard(lang),
@@ -225,8 +235,10 @@ async def depth_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
         return await cancel(update, context)
     lang = draft["lang"]
     _ = gettext(lang)
-    await message.reply_text(_("Please choose how deep the water is with one of the buttons:"),
-                             reply_markup=_depth_markup(lang))
+    await message.reply_text(
+        danger_line(lang) + "\n\n" +
+        _("Please choose how deep the water is with one of the buttons:"),
+        reply_markup=_depth_markup(lang))
     return None
 
 
@@ -307,7 +319,8 @@ async def extras_other(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
         text = _("Here the bot takes a photo or a short typed note. Send one, or press "
                  "“{skip}” to send the report as it is.")
     send = _(SEND) if draft.get("photo") or draft.get("note") else _(SKIP)
-    await message.reply_text(text.format(skip=send), reply_markup=_extras_markup(lang, draft))
+    await message.reply_text(danger_line(lang) + "\n\n" + text.format(skip=send),
+                             reply_markup=_extras_markup(lang, draft))
     return None
 
 
@@ -345,9 +358,7 @@ async def _submit(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if report is None:
         _drop(context)
         if result.refused == "rate":
-            text = _("Sorry, this report was not saved: at most {n} reports an hour can be sent "
-                     "from one chat. Please try again later.").format(
-                n=number(svc.flood_reports.MAX_PER_HOUR, lang))
+            text = _limit_text(context, lang)
         else:
             text = _("Sorry, this report could not be saved (the place or the depth could not "
                      "be read). Please start again with /report.")
@@ -365,6 +376,25 @@ async def _submit(update: Update, context: ContextTypes.DEFAULT_TYPE,
     context.application.create_task(flood_staff.send_copies(context.application, report),
                                     update=update, name=f"flood-report-{report.id}-copies")
     return END
+
+
+async def _over_limit(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
+    """This chat already sent the most reports an hour allows."""
+    reports = services(context).flood_reports
+    now = reports.clock()
+    recent = await reports.in_period((now - timedelta(hours=1)).isoformat(timespec="seconds"),
+                                     (now + timedelta(minutes=1)).isoformat(timespec="seconds"))
+    return sum(r.reporter_chat == chat_id for r in recent) >= reports.MAX_PER_HOUR
+
+
+def _limit_text(context: ContextTypes.DEFAULT_TYPE, lang: str, before: bool = False) -> str:
+    """The hourly limit, said at /report (`before`) or when a submit was refused."""
+    _ = gettext(lang)
+    text = (_("Sorry, no new report can be taken from this chat just now: at most {n} reports "
+              "an hour. Please try again later.") if before else
+            _("Sorry, this report was not saved: at most {n} reports an hour can be sent from "
+              "one chat. Please try again later."))
+    return text.format(n=number(services(context).flood_reports.MAX_PER_HOUR, lang))
 
 
 async def _say(update: Update, text: str, markup: InlineKeyboardMarkup | None) -> None:
@@ -460,6 +490,7 @@ async def location_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     message = update.effective_message
     if message is not None:
         await message.reply_text(
+            danger_line(row.lang) + "\n\n" +
             _("To report flooding at a place, send /report first, then share the location."),
             reply_markup=menu_only(row.lang))
 
