@@ -40,8 +40,8 @@ class Services:
     async def open(cls, config: Config) -> Services:
         db = await Database.open(config.db_path, tz=config.tz)
         areas = AreaCatalog.load(config.content_dir / "areas.toml")
-        for problem in areas.problems:
-            logger.warning("area coordinates left out: %s", problem)
+        for _area_id, problem in areas.problems:
+            logger.warning("areas.toml: coordinates left out: %s", problem)
         contacts = WardContacts.load(config.content_dir / "contacts.toml")
         roles = Roles(db)
         await roles.seed(config.lead_ids, config.staff_ids)

@@ -36,9 +36,9 @@ class AreaCatalog:
     areas: tuple[Area, ...]
     groups: tuple[AreaGroup, ...]
     sample: bool
-    # Coordinates that could not be used (the area itself loads without them, so a typo never
-    # stops the bot); `sansang content check` lists each one.
-    problems: tuple[str, ...] = ()
+    # (area_id, what is wrong) of coordinates that could not be used: the area itself loads
+    # without them, so a typo never stops the bot; `sansang content check` lists each one.
+    problems: tuple[tuple[str, str], ...] = ()
 
     def get(self, area_id: str | None) -> Area | None:
         if area_id is None:
@@ -59,7 +59,7 @@ class AreaCatalog:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ContentError(f"{path}: {exc}") from exc
         areas: list[Area] = []
-        problems: list[str] = []
+        problems: list[tuple[str, str]] = []
         seen: set[str] = set()
         for i, raw in enumerate(data.get("area", []), start=1):
             area_id = str(raw.get("id", ""))
@@ -73,7 +73,7 @@ class AreaCatalog:
             if not raw.get("vi") or not raw.get("en"):
                 raise ContentError(f"{path}: area {area_id!r} needs both 'vi' and 'en' names")
             seen.add(area_id)
-            lat, lon, polygon = _coordinates(f"{path}: area {area_id!r}", raw, problems)
+            lat, lon, polygon = _coordinates(area_id, raw, problems)
             areas.append(Area(id=area_id, name_vi=str(raw["vi"]), name_en=str(raw["en"]),
                               lat=lat, lon=lon, polygon=polygon))
         if not areas:
@@ -105,7 +105,7 @@ def _degrees(value: Any, low: float, high: float) -> float | None:
 
 
 def _coordinates(
-    where: str, raw: dict[str, Any], problems: list[str],
+    area_id: str, raw: dict[str, Any], problems: list[tuple[str, str]],
 ) -> tuple[float | None, float | None, tuple[tuple[float, float], ...] | None]:
     """An area's centre and boundary; each one that is wrong is left out and named in
     `problems` (what is wrong, and an example of a right value)."""
@@ -114,10 +114,12 @@ def _coordinates(
         lat = _degrees(raw.get("lat"), -90, 90)
         lon = _degrees(raw.get("lon"), -180, 180)
         if lat is None or lon is None:
-            problems.append(
-                f"{where}: lat = {raw.get('lat')!r}, lon = {raw.get('lon')!r} is not a point; "
+            problems.append((
+                area_id,
+                f"area {area_id!r}: lat = {raw.get('lat')!r}, lon = {raw.get('lon')!r} is not a "
+                "point; "
                 "lat is a number from -90 to 90 and lon one from -180 to 180, both in degrees "
-                "(example: lat = 20.8465, lon = 106.6830)")
+                "(example: lat = 20.8465, lon = 106.6830)"))
             lat = lon = None
     polygon = None
     if "polygon" in raw:
@@ -135,7 +137,9 @@ def _coordinates(
                 if len(found) >= 3:
                     polygon = tuple(found)
         if polygon is None:
-            problems.append(
-                f"{where}: polygon must be a list of at least 3 [lat, lon] corners in degrees "
-                "(example: polygon = [[20.850, 106.680], [20.850, 106.690], [20.845, 106.685]])")
+            problems.append((
+                area_id,
+                f"area {area_id!r}: polygon must be a list of at least 3 [lat, lon] corners in "
+                "degrees (example: polygon = [[20.850, 106.680], [20.850, 106.690], "
+                "[20.845, 106.685]])"))
     return lat, lon, polygon
