@@ -48,9 +48,8 @@ class Placer:
 def ward_circle(areas: AreaCatalog) -> WardCircle | None:
     """The ward as a circle: its point and radius from areas.toml's [ward] table; without one,
     the circle around the areas' centres. None when nothing has coordinates."""
-    ward = getattr(areas, "ward", None)
-    if ward is not None:
-        return WardCircle(ward.lat, ward.lon, ward.radius_km)
+    if areas.ward is not None:
+        return WardCircle(areas.ward.lat, areas.ward.lon, areas.ward.radius_km)
     centres = [(a.lat, a.lon) for a in areas.areas if a.lat is not None and a.lon is not None]
     if not centres:
         return None
@@ -65,7 +64,7 @@ def coordinate_problems(areas: AreaCatalog) -> list[tuple[str, str]]:
     a centre outside its own boundary, a centre or corner farther than the ward's radius (plus
     the margin) from the ward's point: each a sign of a typo or of lat and lon swapped."""
     found = list(areas.problems)
-    ward = getattr(areas, "ward", None)
+    ward = areas.ward
     circle = WardCircle(ward.lat, ward.lon, ward.radius_km) if ward is not None else None
     for area in areas.areas:
         if area.lat is None or area.lon is None:
