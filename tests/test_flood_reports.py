@@ -327,6 +327,10 @@ async def test_in_period_lists_the_reports_made_in_it(floods: FloodReports,
     found = await floods.in_period((START + timedelta(hours=1)).isoformat(),
                                    (START + timedelta(hours=3)).isoformat())
     assert later.report is not None and [r.id for r in found] == [later.report.id]
+    # The bounds in any ISO 8601 spelling of UTC: "Z", no zone, or another offset.
+    for start in ("2026-10-05T05:00:00Z", "2026-10-05T05:00:00", "2026-10-05T12:00:00+07:00"):
+        assert [r.id for r in await floods.in_period(start, "2026-10-05T06:00:00Z")] == [
+            later.report.id]
 
 
 WARD_TOML = ('[ward]\nvi = "Phường Thử"\nen = "Test ward"\nlat = 20.8500\nlon = 106.6800\n'
