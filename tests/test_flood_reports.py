@@ -347,6 +347,13 @@ def test_the_ward_circle_and_its_margin_decide_outside(tmp_path: Path) -> None:
     assert placer.place(*north(20.85, 106.68, -1800)) == ("a", False)
     assert placer.place(*north(20.85, 106.68, -2200)) == (None, True)
     assert placer.place(*north(20.85, 106.68, 2300)) == (None, True)  # 1.75 km past b
+    # The ward's own polygon, where it has one, counts as inside even past the circle.
+    outline = ('polygon = [[20.80, 106.67], [20.80, 106.69], [20.86, 106.69], '
+               '[20.86, 106.67]]\n')
+    path.write_text(WARD_TOML + outline + TWO_AREAS, encoding="utf-8")
+    placer = Placer(AreaCatalog.load(path))
+    assert placer.place(*north(20.85, 106.68, -4000)) == ("a", False)
+    assert placer.place(*north(20.85, 106.68, -6000)) == (None, True)
     # Without [ward]: the circle around the centres (here 278 m from their middle) plus 1 km.
     path.write_text(TWO_AREAS, encoding="utf-8")
     placer = Placer(AreaCatalog.load(path))
