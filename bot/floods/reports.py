@@ -31,6 +31,11 @@ def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def _utc(stored: str) -> datetime:
+    at = datetime.fromisoformat(stored)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
 def _degrees(value: object, low: float, high: float) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -154,8 +159,10 @@ class FloodReports:
         return report, chat, changed
 
     async def in_period(self, start_utc: str, end_utc: str) -> list[FloodReport]:
-        """Reports created from `start_utc` to before `end_utc` (UTC ISO 8601), oldest first."""
-        return await store.created_between(self.db, start_utc, end_utc)
+        """Reports created from `start_utc` to before `end_utc` (ISO 8601; a time without a zone
+        is UTC), oldest first. Raises ValueError for a time that is not ISO 8601."""
+        return await store.created_between(self.db, _stamp(_utc(start_utc)),
+                                           _stamp(_utc(end_utc)))
 
     async def points(self, *, since: datetime | None = None,
                      until: datetime | None = None) -> list[FloodPoint]:
