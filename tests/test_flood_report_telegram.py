@@ -6,12 +6,13 @@ refuses each get a clear answer and save nothing they should not."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from telegram.ext import Application, Job
 
-from bot.channels.telegram.handlers import callbacks, flood_reports
+from bot.channels.telegram.handlers import callbacks, flood_reports, flood_staff
 from bot.channels.telegram.handlers.flood_staff import osm_link
 from bot.fakeapi import Call
 from tests.auxil.chat import Person, eventually
@@ -464,8 +465,23 @@ async def test_points_for_staff_and_refused_for_residents(
     assert "Khu An Biên" in first and "2 báo cáo, sâu nhất: Trên thắt lưng" in first
     assert "Khu Dư Hàng" in second and "Dưới mắt cá chân" in second
     assert reply["text"].count("openstreetmap.org/?mlat=") == 2
+    month = datetime.now(_svc(bot).config.tz).strftime("%Y-%m")
+    if flood_staff._map_writer() is not None:  # this build has the map page: sent as a file
+        document = await api.wait_for(lambda c: c.method == "sendDocument" and c.ok
+                                      and c.params["chat_id"] == STAFF_ID)
+        [sent] = api.documents(STAFF_ID)
+        assert sent["filename"] == f"sansang-diem-ngap-{month}.html"
+        page = sent["data"].decode("utf-8")
+        assert page.lstrip().lower().startswith("<!doctype html") and "Khu An Biên" in page
+        assert "Bản đồ các điểm ngập tháng này" in document.params["caption"]
+    else:  # not yet: the list alone, and no broken file
+        await staff.sync()
+        assert api.documents(STAFF_ID) == []
     refused = await resident.say("/points")
     assert refused["text"] == REFUSED
+    group = resident.in_group(-100556, "supergroup")
+    api.add_chat(-100556, "supergroup", title="Tổ 7")
+    assert (await group.say("/points"))["text"] == REFUSED
 
 
 def test_the_menus_offer_report_to_everyone_and_points_to_staff() -> None:
