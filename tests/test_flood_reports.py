@@ -305,6 +305,12 @@ async def test_checking_and_resolving_twice_at_once_change_it_once(
         await floods.resolve(rid + 100, 900002)
     with pytest.raises(LookupError):
         await floods.check(rid + 100, 900002)
+    for forged in (0, -1, 2**63, 10**40):  # from forged buttons: never a database error
+        assert await floods.get(forged) is None
+        with pytest.raises(LookupError):
+            await floods.check(forged, 900002)
+        with pytest.raises(LookupError):
+            await floods.resolve(forged, 900002)
 
 
 async def test_resolving_a_new_report_tells_its_reporter(floods: FloodReports) -> None:
