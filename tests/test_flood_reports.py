@@ -77,6 +77,33 @@ def test_distances_are_haversine() -> None:
     assert geo.distance_km(*east(20.85, 106.68, 100), 20.85, 106.68) == pytest.approx(0.1)
 
 
+def test_the_grid_finds_the_same_clusters_as_comparing_every_pair() -> None:
+    """The grid is only a shortcut: on 600 random points (dense enough to chain) it links
+    exactly the pairs a comparison of every pair links."""
+    import random
+
+    rng = random.Random(15)
+    points = [(20.83 + rng.random() * 0.02, 106.66 + rng.random() * 0.02) for _ in range(600)]
+    points += [(-33.86 + rng.random() / 1000, 151.21 + rng.random() / 1000) for _ in range(20)]
+    parent = list(range(len(points)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(len(points)):
+        for j in range(i + 1, len(points)):
+            if geo.distance_km(*points[i], *points[j]) <= 0.1:
+                parent[root(j)] = root(i)
+    expected: dict[int, list[int]] = {}
+    for i in range(len(points)):
+        expected.setdefault(root(i), []).append(i)
+    found = geo.clusters(points)
+    assert sorted(found) == sorted(expected.values())
+    assert 1 < len(found) < len(points)  # some linked, some not: the test can tell
+
+
 def test_every_sample_centre_is_in_le_chan_and_placed_in_its_own_area(
         floods: FloodReports) -> None:
     for area in AREAS.areas:
@@ -278,6 +305,12 @@ async def test_checking_and_resolving_twice_at_once_change_it_once(
         await floods.resolve(rid + 100, 900002)
     with pytest.raises(LookupError):
         await floods.check(rid + 100, 900002)
+    for forged in (0, -1, 2**63, 10**40):  # from forged buttons: never a database error
+        assert await floods.get(forged) is None
+        with pytest.raises(LookupError):
+            await floods.check(forged, 900002)
+        with pytest.raises(LookupError):
+            await floods.resolve(forged, 900002)
 
 
 async def test_resolving_a_new_report_tells_its_reporter(floods: FloodReports) -> None:

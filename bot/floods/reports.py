@@ -24,11 +24,18 @@ from bot.subscriptions.areas import AreaCatalog
 
 logger = logging.getLogger(__name__)
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a forged number past it is no report of ours
 PHOTO_ID_MAX = 512  # Telegram's file ids are well under this; anything longer is not one
 
 
 def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _known(report_id: int) -> None:
+    """A number from a button (callback data can be forged) that cannot be a report's id."""
+    if not 0 < report_id <= MAX_ID:
+        raise LookupError(f"no flood report {report_id}")
 
 
 def _utc(stored: str) -> datetime:
@@ -116,6 +123,8 @@ class FloodReports:
         return Submitted(saved, None)
 
     async def get(self, report_id: int) -> FloodReport | None:
+        if not 0 < report_id <= MAX_ID:
+            return None
         return await store.get(self.db, report_id)
 
     async def add_message(self, report_id: int, chat_id: int, message_id: int) -> None:
@@ -130,6 +139,7 @@ class FloodReports:
         """Mark a new report checked: (the report now, whether this call changed it). A report
         already checked or resolved is left as it is, so two presses at once change it once.
         Raises LookupError for a report that is not there. The caller checks the role."""
+        _known(report_id)
         now = _stamp(self.clock())
         async with self.db.transaction() as conn:
             changed = await store.set_checked(conn, report_id, user_id, now)
@@ -147,6 +157,7 @@ class FloodReports:
         None, whether this call changed it). The chat is read and cleared in the transaction
         that resolves, so only the one press that changed it gets it back.
         Raises LookupError for a report that is not there. The caller checks the role."""
+        _known(report_id)
         now = _stamp(self.clock())
         async with self.db.transaction() as conn:
             changed, chat = await store.set_resolved(conn, report_id, user_id, now)
