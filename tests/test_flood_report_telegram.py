@@ -502,6 +502,9 @@ async def test_a_location_outside_the_flow_old_buttons_and_cancel_get_clear_answ
     hint = await api.wait_message(resident.chat, since=mark)
     assert hint.params["text"].startswith("🆘") and "gửi /report trước" in hint.params["text"]
     await _up_to_extras(resident, api)
+    answer = await resident.press_data(callbacks.report_depth("knee"))  # an earlier step's
+    assert answer.params["text"] == ("Nút này thuộc bước trước. Mời dùng các nút ở tin nhắn "
+                                     "mới nhất.")
     reply = await resident.say("/cancel")
     assert reply["text"].startswith("Đã hủy: chưa có báo cáo nào được gửi")
     answer = await resident.press_data(callbacks.REPORT_SKIP)  # the cancelled flow's button

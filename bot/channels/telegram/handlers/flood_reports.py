@@ -159,6 +159,8 @@ async def located(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | N
     if outside:
         where = _("📍 Location received. It is outside Lê Chân ward; the report is still "
                   "taken.")
+    elif area_id is None:  # areas without coordinates: the point is kept, no area named
+        where = _("📍 Location received.")
     else:
         where = _("📍 Location received: {area}.").format(
             area=html.escape(svc.areas.name(area_id, lang)))
@@ -460,9 +462,15 @@ async def stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = row.lang if row else guess_lang(user.language_code if user else None)
     _ = gettext(lang)
     expired = context.user_data is not None and context.user_data.pop(EXPIRED, False)
-    text = (_("This report was not sent: it waited more than {minutes} minutes, and nothing "
-              "was saved. To report flooding, send /report again.").format(
-                  minutes=number(FLOW_TIMEOUT // 60, lang)) if expired else _(STALE))
+    if _draft(context) is not None:  # a report is open: the button is from another step
+        text = _("This button is from an earlier step. Please use the buttons of the latest "
+                 "message.")
+    elif expired:
+        text = _("This report was not sent: it waited more than {minutes} minutes, and nothing "
+                 "was saved. To report flooding, send /report again.").format(
+                     minutes=number(FLOW_TIMEOUT // 60, lang))
+    else:
+        text = _(STALE)
     if update.callback_query is not None:
         await answer(update, context, text, alert=True)
     elif update.effective_message is not None:

@@ -53,9 +53,12 @@ def _map_anchor(lat: float, lon: float, label: str) -> str:
     return f'<a href="{html.escape(osm_link(lat, lon))}">{html.escape(label)}</a>'
 
 
-def _area(svc: Services, area_id: str | None, lang: str) -> str:
+def area_text(svc: Services, area_id: str | None, outside: bool, lang: str) -> str:
+    """The area's name; for none, outside the ward or (areas without coordinates) not known."""
     _ = gettext(lang)
-    return svc.areas.name(area_id, lang) if area_id else _("outside Lê Chân ward")
+    if area_id:
+        return svc.areas.name(area_id, lang)
+    return _("outside Lê Chân ward") if outside else _("area not known")
 
 
 def copy_text(svc: Services, report: FloodReport, lang: str, by: str | None = None) -> str:
@@ -64,7 +67,8 @@ def copy_text(svc: Services, report: FloodReport, lang: str, by: str | None = No
     tz = svc.config.tz
     lines = [
         "<b>" + _("🌊 Flood report no. {id}").format(id=report.id) + "</b>",
-        _("Area: {area}").format(area=html.escape(_area(svc, report.area_id, lang))),
+        _("Area: {area}").format(
+            area=html.escape(area_text(svc, report.area_id, report.outside, lang))),
         _("Depth: {depth}").format(depth=html.escape(depth_label(report.depth, lang))),
         _("Time: {when}").format(when=html.escape(date_time(report.created_at, lang, tz))),
     ]
@@ -233,7 +237,7 @@ def points_text(svc: Services, points: list[FloodPoint], lang: str, month: datet
         points=number(len(points), lang), reports=number(sum(p.reports for p in points), lang))]
     for i, p in enumerate(points[:TOP_POINTS], start=1):
         lines.append(
-            f"{i}. <b>{html.escape(_area(svc, p.area_id, lang))}</b> – " +
+            f"{i}. <b>{html.escape(area_text(svc, p.area_id, p.outside, lang))}</b> – " +
             _("{n} reports, worst: {depth}, last: {when}").format(
                 n=number(p.reports, lang), depth=html.escape(depth_label(p.worst_depth, lang)),
                 when=html.escape(date_time(p.last_seen, lang, svc.config.tz))) +
