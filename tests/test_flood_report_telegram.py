@@ -515,3 +515,25 @@ async def test_a_location_outside_the_flow_old_buttons_and_cancel_get_clear_answ
     await resident.press("Hủy")
     await api.wait_message(resident.chat, since=mark, contains="Đã hủy")
     assert await _all_reports(bot) == []
+
+
+async def test_staff_whose_role_was_taken_away_cannot_press_a_copy_they_still_have(
+    resident: Person, staff: Person, bot: Application,  # type: ignore[type-arg]
+    api: FakeBotAPI,
+) -> None:
+    await _up_to_extras(resident, api)
+    mark = api.mark()
+    await resident.press("Bỏ qua")
+    await api.wait_message(resident.chat, since=mark, contains=THANKS)
+    [report] = await _all_reports(bot)
+    copy = await _copy(api, STAFF_ID, mark, report.id)
+    await _svc(bot).roles.remove(STAFF_ID, actor="test")
+    answer = await staff.press_data(callbacks.report_resolve(report.id),
+                                    message_id=copy.result["message_id"])
+    assert answer.params["text"] == REFUSED
+    assert (await _svc(bot).flood_reports.get(report.id)).status == "new"
+    answer = await staff.press_data("r:r:999999999999", message_id=copy.result["message_id"])
+    assert answer.params["text"] == REFUSED  # refused before anything is looked up
+    await _svc(bot).roles.add(STAFF_ID, "staff", actor="test", source="test")
+    answer = await staff.press_data("r:c:999999999999", message_id=copy.result["message_id"])
+    assert answer.params["text"] == "Không có báo cáo ngập số 999999999999."

@@ -208,7 +208,8 @@ async def _tell_reporter(context: ContextTypes.DEFAULT_TYPE, report: FloodReport
                          chat_id: int) -> None:
     """The resident who sent a report hears, in their language, that the ward handled it."""
     svc = services(context)
-    lang = report.lang or await _lang(svc, chat_id)
+    row = await svc.subscriptions.get(chat_id)  # their language now; else the report's
+    lang = row.lang if row else report.lang
     _ = gettext(lang)
     when = date_time(report.created_at, lang, svc.config.tz)
     try:
