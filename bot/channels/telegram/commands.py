@@ -19,9 +19,9 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("start", N_("Start: choose your language and neighbourhood")),
     Command("help", N_("Menu and how to ask a question")),
+    Command("report", N_("Report flooding where you are (location, depth, photo)")),
     Command("guides", N_("Guides for storms, floods, heat and cold")),
     Command("emergency", N_("Emergency phone numbers")),
-    Command("report", N_("Report flooding where you are (location, depth, photo)")),
     Command("area", N_("See or change your neighbourhood")),
     Command("language", N_("Change the language")),
     Command("subscribe", N_("Receive warnings for your neighbourhood")),
