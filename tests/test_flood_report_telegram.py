@@ -22,7 +22,7 @@ from tests.fakes import FakeBotAPI
 AN_BIEN = (20.8575, 106.6860)  # the sample centre of Khu An Biên
 HANOI = (21.0285, 105.8542)  # far outside the ward
 ASK_DEPTH = "Nước ở đó ngập sâu đến đâu?"
-ASK_EXTRAS = "Nếu được, mời gửi một ảnh"
+ASK_EXTRAS = "Nếu an toàn, mời gửi một ảnh"
 THANKS = "Cảm ơn bà con! Báo cáo ngập số"
 REFUSED = "Xin lỗi, chức năng này chỉ dành cho cán bộ phường."
 
@@ -180,7 +180,7 @@ async def test_resolving_updates_every_copy_and_tells_the_reporter_in_their_lang
     reply = await visitor.say("/report")
     assert "Report flooding" in reply["text"]
     await _locate(visitor, api, ask="How deep is the water there?")
-    await _depth(visitor, api, "Knee – waist", ask="If you can, send a photo")
+    await _depth(visitor, api, "Knee – waist", ask="If you can do it safely, send a photo")
     mark = api.mark()
     await visitor.press("Skip")
     await api.wait_message(visitor.chat, since=mark, contains="Your flood report no.")

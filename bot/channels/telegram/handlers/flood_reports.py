@@ -132,8 +132,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | Non
     context.user_data[DRAFT] = {"lang": row.lang}
     await message.reply_text(
         "<b>" + _("🌊 Report flooding") + "</b>\n" + _(
-            "Where is the water? Stand near it and press “{button}” below, or send a location "
-            "with 📎 → Location. Then choose how deep it is; a photo and a note are optional."
+            "Where is the water? If you are there, press “{button}” below; or send the place "
+            "with 📎 → Location (you can pick it on the map). Then choose how deep it is; a "
+            "photo and a note are optional."
         ).format(button=_(SEND_LOCATION)) + "\n\n" + danger_line(row.lang),
         reply_markup=_location_keyboard(row.lang),
     )
@@ -216,15 +217,13 @@ async def depth_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     draft["depth"] = action.args[1]
     await show(update, _("How deep is the water there?") + " <b>" +
                html.escape(depth_label(draft["depth"], lang)) + "</b>")
+    ask = _("📷 If you can do it safely, send a photo of the water (never walk into it for a "
+            "photo); you may also type a short note (at most {n} characters), for example "
+            "“water rising, motorbikes stalled”. Or press “{skip}” to send the report now.")
     message = update.effective_message
     if message is not None:
-        await message.reply_text(
-            _("📷 If you can, send a photo of the water; you may also type a short note (at "
-              "most {n} characters), for example “water rising, motorbikes stalled”. Or press "
-              "“{skip}” to send the report now.").format(n=number(NOTE_MAX, lang),
-                                                         skip=_(SKIP)),
-            reply_markup=_extras_markup(lang, draft),
-        )
+        await message.reply_text(ask.format(n=number(NOTE_MAX, lang), skip=_(SKIP)),
+                                 reply_markup=_extras_markup(lang, draft))
     return EXTRAS
 
 
