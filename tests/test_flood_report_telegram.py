@@ -537,3 +537,21 @@ async def test_staff_whose_role_was_taken_away_cannot_press_a_copy_they_still_ha
     await _svc(bot).roles.add(STAFF_ID, "staff", actor="test", source="test")
     answer = await staff.press_data("r:c:999999999999", message_id=copy.result["message_id"])
     assert answer.params["text"] == "Không có báo cáo ngập số 999999999999."
+
+
+def test_every_button_of_the_flow_fits_a_phone_in_both_languages() -> None:
+    from bot.channels.telegram.handlers.common import MAX_LABEL
+    from bot.channels.telegram.handlers.flood_staff import DEPTH_LABELS
+    from bot.i18n import LANGUAGES, gettext
+
+    labels = [*DEPTH_LABELS.values(), flood_reports.SEND_LOCATION, flood_reports.CANCEL,
+              flood_reports.SKIP, flood_reports.SEND, "🔁 Try again", "👀 Checked",
+              "✅ Resolved", "🌊 Report flooding privately"]
+    for lang in LANGUAGES:
+        _ = gettext(lang)
+        shown = [_(label) for label in labels]
+        assert all(0 < len(text) <= MAX_LABEL for text in shown), shown
+        if lang == "vi":
+            assert shown[:4] == ["Dưới mắt cá chân", "Mắt cá – đầu gối", "Đầu gối – thắt lưng",
+                                 "Trên thắt lưng"]
+            assert "Bỏ qua" in shown and "👀 Đã kiểm tra" in shown and "✅ Đã xử lý" in shown
