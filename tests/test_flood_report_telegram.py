@@ -555,3 +555,25 @@ def test_every_button_of_the_flow_fits_a_phone_in_both_languages() -> None:
             assert shown[:4] == ["Dưới mắt cá chân", "Mắt cá – đầu gối", "Đầu gối – thắt lưng",
                                  "Trên thắt lưng"]
             assert "Bỏ qua" in shown and "👀 Đã kiểm tra" in shown and "✅ Đã xử lý" in shown
+
+
+async def test_after_forget_resolving_tells_nobody_and_the_copies_still_update(
+    resident: Person, staff: Person, bot: Application,  # type: ignore[type-arg]
+    api: FakeBotAPI,
+) -> None:
+    await _up_to_extras(resident, api)
+    mark = api.mark()
+    await resident.press("Bỏ qua")
+    await api.wait_message(resident.chat, since=mark, contains=THANKS)
+    [report] = await _all_reports(bot)
+    copy = await _copy(api, STAFF_ID, mark, report.id)
+    await resident.say("/forget")
+    await resident.press("Đồng ý xóa")
+    assert (await _svc(bot).flood_reports.get(report.id)).reporter_chat is None
+    mark = api.mark()
+    answer = await staff.press_data(callbacks.report_resolve(report.id),
+                                    message_id=copy.result["message_id"])
+    assert answer.params["text"] == f"Đã đánh dấu báo cáo số {report.id}: đã xử lý."
+    await api.wait_message(STAFF_ID, since=mark, contains="Đã xử lý – Lan")
+    await staff.sync()
+    assert not [c for c in api.calls[mark:] if c.params.get("chat_id") == resident.chat]
