@@ -577,3 +577,28 @@ async def test_after_forget_resolving_tells_nobody_and_the_copies_still_update(
     await api.wait_message(STAFF_ID, since=mark, contains="Đã xử lý – Lan")
     await staff.sync()
     assert not [c for c in api.calls[mark:] if c.params.get("chat_id") == resident.chat]
+
+
+async def test_a_double_tap_on_skip_saves_one_report_and_sends_one_copy(
+    resident: Person, staff: Person, bot: Application,  # type: ignore[type-arg]
+    api: FakeBotAPI,
+) -> None:
+    await _up_to_extras(resident, api)
+    prompt, skip = resident.keyboard_message_id(), resident.buttons()["Bỏ qua"]
+    mark = api.mark()
+    first = api.press_button(resident.user_id, resident.chat, prompt, skip)
+    second = api.press_button(resident.user_id, resident.chat, prompt, skip)
+    answers = {}
+    for query in (first, second):
+        call = await api.wait_for(lambda c, q=query: c.method == "answerCallbackQuery"
+                                  and c.params.get("callback_query_id") == q, since=mark)
+        answers[query] = call.params.get("text")
+    assert answers[first] is None  # the spinner stops; the message itself says thank you
+    assert answers[second] == ("Báo cáo này đã kết thúc. Để báo điểm ngập mới, mời gửi "
+                               "/report.")
+    [report] = await _all_reports(bot)
+    await _copy(api, STAFF_ID, mark, report.id)
+    await staff.sync()
+    copies = [c for c in api.calls[mark:] if c.params.get("chat_id") == STAFF_ID
+              and c.method == "sendMessage" and "Báo cáo ngập số" in c.params["text"]]
+    assert len(copies) == 1
