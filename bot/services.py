@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.broadcasts.broadcasts import Broadcasts
 from bot.broadcasts.campaigns import Campaigns
 from bot.config import Config
+from bot.floods.reports import FloodReports
 from bot.guides.answers import Answers
 from bot.guides.emergency import WardContacts
 from bot.guides.library import Library
@@ -39,10 +40,13 @@ class Services:
     notices: Notices
     advisories: Advisories
     weather: Weather | None  # None: SANSANG_WEATHER=off
+    flood_reports: FloodReports
 
     @classmethod
     async def open(cls, config: Config) -> Services:
         areas = AreaCatalog.load(config.content_dir / "areas.toml")
+        for _area_id, problem in areas.problems:
+            logger.warning("areas.toml: coordinates left out: %s", problem)
         # Read before the database is open: a missing [ward] stops the start cleanly.
         ward = areas.require_ward() if config.weather else None
         settings = (WeatherSettings.load(config.content_dir / "weather.toml")
@@ -80,7 +84,8 @@ class Services:
             advisories = Advisories(db, broadcasts)
         return cls(config, db, areas, contacts, Subscriptions(db, areas), roles, library,
                    Answers(db, library), broadcasts,
-                   Campaigns(db, broadcasts, config.tz, notices), notices, advisories, weather)
+                   Campaigns(db, broadcasts, config.tz, notices), notices, advisories, weather,
+                   FloodReports(db, areas))
 
     async def sync_campaigns(self) -> None:
         """Campaign files (SANSANG_CAMPAIGNS) into the table. Never deletes on a guess: a file

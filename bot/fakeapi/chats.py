@@ -19,6 +19,7 @@ SCOPES = frozenset({
 })
 COMMAND = re.compile(r"[a-z0-9_]{1,32}")
 LANGUAGE = re.compile(r"(?:[a-z]{2})?")
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile: bots download files of at most 20 MB
 
 
 class ChatMethods(State):
@@ -191,5 +192,7 @@ class ChatMethods(State):
         found = self._files.get(str(params.get("file_id") or ""))
         if found is None:
             raise ApiError(400, "Bad Request: invalid file_id")
+        if int(found.get("file_size") or 0) > DOWNLOAD_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
         return {k: found[k] for k in ("file_id", "file_unique_id", "file_size", "file_path")}
 

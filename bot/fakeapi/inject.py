@@ -108,18 +108,34 @@ class Injection(State):
             self._push({"message": message})
         return dict(message)
 
-    def _media(self, kind: str, payload: bytes, ext: str, **fields: Any) -> dict[str, Any]:
+    def _media(self, kind: str, payload: bytes, ext: str, *, file_size: int | None = None,
+               **fields: Any) -> dict[str, Any]:
         seq = len(self._files) + 1
         file_id = f"{kind.upper()}AgACAgIAAxkBAAI{seq:06d}"
         info = {"file_id": file_id, "file_unique_id": f"AQAD{seq:06d}",
-                "file_size": len(payload), **fields}
-        self._files[file_id] = {**info, "data": payload, "file_path": f"{kind}s/file_{seq}.{ext}"}
+                "file_size": len(payload) if file_size is None else file_size, **fields}
+        self._files[file_id] = {**info, "data": payload, "kind": kind,
+                                "file_path": f"{kind}s/file_{seq}.{ext}"}
         return info
 
     def send_photo(self, user_id: int, chat_id: ChatId | None = None, *,
-                   caption: str | None = None) -> dict[str, Any]:
-        photo = [self._media("photo", PHOTO_BYTES, "jpg", width=90, height=90)]
-        extra: dict[str, Any] = {"photo": photo}
+                   caption: str | None = None, file_size: int | None = None,
+                   width: int = 1280, height: int = 960) -> dict[str, Any]:
+        """A user's photo: its sizes as Telegram makes them (90, 320 and the full size, smallest
+        first), each a file of its own. `file_size`: what the largest size reports, to play a
+        photo too large for the bot (the bytes stay a tiny JPEG)."""
+        sizes = []
+        for side in (90, 320, max(width, height)):
+            scale = min(1.0, side / max(width, height))
+            full = scale == 1.0
+            sizes.append(self._media(
+                "photo", PHOTO_BYTES, "jpg", width=max(1, round(width * scale)),
+                height=max(1, round(height * scale)),
+                file_size=file_size if full and file_size is not None
+                else max(len(PHOTO_BYTES), round(150_000 * scale * scale))))
+        for info in sizes:
+            self._files[info["file_id"]]["sizes"] = sizes
+        extra: dict[str, Any] = {"photo": sizes}
         if caption is not None:
             extra["caption"] = caption
         return self.send_message(user_id, None, chat_id=chat_id, **extra)
@@ -130,9 +146,35 @@ class Injection(State):
         return self.send_message(user_id, None, chat_id=chat_id, sticker=sticker)
 
     def send_location(self, user_id: int, lat: float, lon: float,
-                      chat_id: ChatId | None = None) -> dict[str, Any]:
-        location = {"latitude": lat, "longitude": lon}
+                      chat_id: ChatId | None = None, *, live_period: int | None = None
+                      ) -> dict[str, Any]:
+        """A location sent by hand (attachment menu → Location), or a live one."""
+        location: dict[str, Any] = {"latitude": lat, "longitude": lon}
+        if live_period is not None:
+            location["live_period"] = live_period
         return self.send_message(user_id, None, chat_id=chat_id, location=location)
+
+    def send_venue(self, user_id: int, lat: float, lon: float, title: str = "Chợ Cột Đèn",
+                   address: str = "Lê Chân, Hải Phòng", chat_id: ChatId | None = None
+                   ) -> dict[str, Any]:
+        """A place picked from the map's list: a venue, with `location` set too, as the Bot
+        API sets it for backward compatibility."""
+        location = {"latitude": lat, "longitude": lon}
+        venue = {"location": location, "title": title, "address": address}
+        return self.send_message(user_id, None, chat_id=chat_id, venue=venue, location=location)
+
+    def share_location(self, user_id: int, lat: float, lon: float) -> dict[str, Any]:
+        """The user presses the reply keyboard's request_location button: the app sends their
+        location as a plain location message. Fails (as a phone could not do it) when the chat
+        shows no such button; the button works in private chats only."""
+        chat = self._ensure_chat(user_id, "private")
+        if chat["type"] != "private":
+            raise ValueError("request_location buttons work in private chats only")
+        rows = (self._reply_keyboards.get(chat["id"]) or {}).get("keyboard") or []
+        if not any(isinstance(b, dict) and b.get("request_location") for row in rows
+                   for b in row):
+            raise AssertionError(f"chat {chat['id']} shows no request_location button")
+        return self.send_location(user_id, lat, lon)
 
     def edit_user_message(self, user_id: int, message_id: int, new_text: str,
                           chat_id: ChatId | None = None) -> dict[str, Any]:

@@ -85,6 +85,10 @@ class MessageMethods(State):
         )
         if not self.lean or chat["id"] in self.watched:
             self._bot_messages.setdefault(chat["id"], {})[message_id] = stored
+        if markup is not None and "keyboard" in markup:
+            self._reply_keyboards[chat["id"]] = markup
+        elif markup is not None and markup.get("remove_keyboard"):
+            self._reply_keyboards.pop(chat["id"], None)
         return stored
 
     def _editable(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -183,7 +187,7 @@ class MessageMethods(State):
         if params.get("inline_message_id"):
             return True
         message = self._editable(params)
-        if "document" not in message:
+        if "document" not in message and "photo" not in message:
             raise ApiError(400, "Bad Request: there is no caption in the message to edit")
         caption = params.get("caption")
         parsed = check_text(caption, params.get("parse_mode"), params.get("caption_entities"),

@@ -14,9 +14,9 @@ logger = logging.getLogger(__name__)
 
 METHODS = (
     "getMe", "logOut", "close", "deleteWebhook", "setWebhook", "getWebhookInfo", "getUpdates",
-    "sendMessage", "sendDocument", "sendChatAction", "editMessageText", "editMessageCaption",
-    "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery", "setMyCommands",
-    "deleteMyCommands", "getMyCommands", "setChatMenuButton", "getChatMenuButton",
+    "sendMessage", "sendDocument", "sendPhoto", "sendChatAction", "editMessageText",
+    "editMessageCaption", "editMessageReplyMarkup", "deleteMessage", "answerCallbackQuery",
+    "setMyCommands", "deleteMyCommands", "getMyCommands", "setChatMenuButton", "getChatMenuButton",
     "setMyDescription", "getMyDescription", "setMyShortDescription", "getMyShortDescription",
     "getChat", "getChatMember", "getChatMemberCount", "getChatAdministrators", "leaveChat",
     "getFile",

@@ -19,7 +19,7 @@ from aiohttp import web
 from bot.fakeapi.chats import ChatMethods
 from bot.fakeapi.inject import Injection
 from bot.fakeapi.limits import ARRIVED
-from bot.fakeapi.methods import MessageMethods
+from bot.fakeapi.photos import PhotoMethods
 from bot.fakeapi.records import ApiError, Call, canonical_name, take_rule
 from bot.fakeapi.state import ChatId, scope_key, update_type
 
@@ -45,11 +45,12 @@ CONFLICT_POLL = ("Conflict: terminated by other getUpdates request; make sure th
                  "instance is running")
 CONFLICT_WEBHOOK = ("Conflict: can't use getUpdates method while webhook is active; use "
                     "deleteWebhook to delete the webhook first")
+MESSAGE_CALLS = ("sendMessage", "editMessageText", "sendPhoto", "editMessageCaption")
 NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}
 UNAUTHORIZED = {"ok": False, "error_code": 401, "description": "Unauthorized"}
 
 
-class FakeBotAPI(Injection, MessageMethods, ChatMethods):
+class FakeBotAPI(Injection, PhotoMethods, ChatMethods):
     """A Telegram Bot API for one bot, served at `url` once `start()`ed.
 
     Point PTB at it with base_url=f"{api.url}/bot" and base_file_url=f"{api.url}/file/bot".
@@ -123,6 +124,12 @@ class FakeBotAPI(Injection, MessageMethods, ChatMethods):
         found = self._bot_messages.get(chat_id)
         return dict(next(reversed(found.values()))) if found else None
 
+    def reply_keyboard(self, chat_id: ChatId) -> dict[str, Any] | None:
+        """The reply keyboard (ReplyKeyboardMarkup as sent) the chat shows now, or None when
+        none was sent or a later message removed it (ReplyKeyboardRemove)."""
+        found = self._reply_keyboards.get(chat_id)
+        return dict(found) if found else None
+
     def documents(self, chat_id: ChatId) -> list[dict[str, Any]]:
         """Documents the bot sent: filename, data (bytes), mime_type, caption, message_id…"""
         return [dict(d) for d in self._documents.get(chat_id, [])]
@@ -163,17 +170,19 @@ class FakeBotAPI(Injection, MessageMethods, ChatMethods):
     async def wait_message(self, chat_id: ChatId, since: int | None = None,
                            timeout: float = 5.0,  # noqa: ASYNC109
                            contains: str | None = None) -> Call:
-        """A successful sendMessage or editMessageText to this chat (containing `contains`
-        in its raw or visible text, if given)."""
+        """A successful sendMessage or editMessageText to this chat, or a photo sent or its
+        caption edited (containing `contains` in its raw or visible text or caption, if
+        given)."""
         def matches(call: Call) -> bool:
-            if call.method not in ("sendMessage", "editMessageText") or call.status != 200:
+            if call.method not in MESSAGE_CALLS or call.status != 200:
                 return False
             if str(call.params.get("chat_id")) != str(chat_id):
                 return False
             if contains is None:
                 return True
-            shown = call.result.get("text", "") if isinstance(call.result, dict) else ""
-            return contains in str(call.params.get("text", "")) or contains in shown
+            key = "caption" if call.method in ("sendPhoto", "editMessageCaption") else "text"
+            shown = call.result.get(key, "") if isinstance(call.result, dict) else ""
+            return contains in str(call.params.get(key, "")) or contains in shown
 
         return await self.wait_for(matches, timeout, since=since)
 
@@ -363,7 +372,7 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
                 value = value.lower() == "true"
         params[key] = value
     # Files sent as "attach://<name>" point at another multipart part.
-    for key in ("document", "thumbnail"):
+    for key in ("document", "photo", "thumbnail"):
         ref = params.get(key)
         if isinstance(ref, str) and ref.startswith("attach://"):
             params[key] = raw.get(ref.removeprefix("attach://"))

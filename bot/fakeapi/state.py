@@ -69,6 +69,8 @@ class State:
         self._user_messages: dict[ChatId, dict[int, dict[str, Any]]] = {}
         self._last_id: dict[ChatId, int] = {}
         self._documents: dict[ChatId, list[dict[str, Any]]] = {}
+        # The reply keyboard each chat shows now (the last one sent, until a remove_keyboard).
+        self._reply_keyboards: dict[ChatId, dict[str, Any]] = {}
         self._files: dict[str, dict[str, Any]] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_id = 0

@@ -223,11 +223,31 @@ def check(content: Path, campaigns_dir: Path | None = None,
             loader(content / name)
         except ContentError as exc:
             problems.append(Problem(content / name, 1, str(exc)))
+    problems += area_coordinates(content / "areas.toml")
     if weather:
         problems += check_weather(content, set(library.ids()))
     if campaigns_dir is not None:
         problems += check_campaigns(content, campaigns_dir, db_path, set(library.ids()))
     return library, problems
+
+
+def area_coordinates(path: Path) -> list[Problem]:
+    """Each area whose centre or boundary is wrong (out of range, too few corners, far from the
+    ward), at the line of its id."""
+    from bot.floods.places import coordinate_problems
+
+    try:
+        areas = AreaCatalog.load(path)
+    except ContentError:
+        return []  # reported with the file
+    lines = path.read_text(encoding="utf-8").splitlines()
+
+    def line_of(area_id: str) -> int:
+        mark = re.compile(rf"""^\s*id\s*=\s*["']{re.escape(area_id)}["']""")
+        return next((i for i, text in enumerate(lines, start=1) if mark.match(text)), 1)
+
+    return [Problem(path, line_of(area_id), message)
+            for area_id, message in coordinate_problems(areas)]
 
 
 def check_weather(content: Path, guides: set[str]) -> list[Problem]:

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.errors import ContentError
 from bot.i18n import Bilingual
@@ -17,6 +19,11 @@ AREA_ID = re.compile(r"^[a-z0-9_-]{1,32}$")
 @dataclass(frozen=True)
 class Area(Bilingual):
     id: str
+    # Its centre (WGS 84 degrees) and, when the ward drew it, its boundary as [lat, lon]
+    # corners: flood reports are placed in the area whose boundary or nearest centre holds them.
+    lat: float | None = None
+    lon: float | None = None
+    polygon: tuple[tuple[float, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,9 @@ class AreaCatalog:
                 "SANSANG_WEATHER=off)"
             )
         return self.ward
+    # (area_id, what is wrong) of coordinates that could not be used: the area itself loads
+    # without them, so a typo never stops the bot; `sansang content check` lists each one.
+    problems: tuple[tuple[str, str], ...] = ()
 
     def get(self, area_id: str | None) -> Area | None:
         if area_id is None:
@@ -86,6 +96,7 @@ class AreaCatalog:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ContentError(f"{path}: {exc}") from exc
         areas: list[Area] = []
+        problems: list[tuple[str, str]] = []
         seen: set[str] = set()
         for i, raw in enumerate(data.get("area", []), start=1):
             area_id = str(raw.get("id", ""))
@@ -99,7 +110,9 @@ class AreaCatalog:
             if not raw.get("vi") or not raw.get("en"):
                 raise ContentError(f"{path}: area {area_id!r} needs both 'vi' and 'en' names")
             seen.add(area_id)
-            areas.append(Area(id=area_id, name_vi=str(raw["vi"]), name_en=str(raw["en"])))
+            lat, lon, polygon = _coordinates(area_id, raw, problems)
+            areas.append(Area(id=area_id, name_vi=str(raw["vi"]), name_en=str(raw["en"]),
+                              lat=lat, lon=lon, polygon=polygon))
         if not areas:
             raise ContentError(f"{path}: no [[area]] entries")
         groups: list[AreaGroup] = []
@@ -117,7 +130,8 @@ class AreaCatalog:
                           area_ids=members)
             )
         ward = _ward(path, data["ward"]) if "ward" in data else None
-        return cls(tuple(areas), tuple(groups), bool(data.get("sample", False)), ward, path)
+        return cls(tuple(areas), tuple(groups), bool(data.get("sample", False)), ward, path,
+                   tuple(problems))
 
 
 def _ward(path: Path, raw: object) -> WardPlace:
@@ -148,3 +162,52 @@ def _ward(path: Path, raw: object) -> WardPlace:
         polygon = tuple((float(p[0]), float(p[1])) for p in points)
     return WardPlace(str(names[0]).strip(), str(names[1]).strip(), numbers["lat"],
                      numbers["lon"], numbers["radius_km"], polygon)
+
+
+def _degrees(value: Any, low: float, high: float) -> float | None:
+    """A latitude or longitude as a float, or None when it is not a number in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and low <= value <= high else None
+
+
+def _coordinates(
+    area_id: str, raw: dict[str, Any], problems: list[tuple[str, str]],
+) -> tuple[float | None, float | None, tuple[tuple[float, float], ...] | None]:
+    """An area's centre and boundary; each one that is wrong is left out and named in
+    `problems` (what is wrong, and an example of a right value)."""
+    lat = lon = None
+    if "lat" in raw or "lon" in raw:
+        lat = _degrees(raw.get("lat"), -90, 90)
+        lon = _degrees(raw.get("lon"), -180, 180)
+        if lat is None or lon is None:
+            problems.append((
+                area_id,
+                f"area {area_id!r}: lat = {raw.get('lat')!r}, lon = {raw.get('lon')!r} is not a "
+                "point; "
+                "lat is a number from -90 to 90 and lon one from -180 to 180, both in degrees "
+                "(example: lat = 20.8465, lon = 106.6830)"))
+            lat = lon = None
+    polygon = None
+    if "polygon" in raw:
+        corners = raw["polygon"]
+        found: list[tuple[float, float]] = []
+        if isinstance(corners, list):
+            for corner in corners:
+                if not isinstance(corner, list) or len(corner) != 2:
+                    break
+                c_lat, c_lon = _degrees(corner[0], -90, 90), _degrees(corner[1], -180, 180)
+                if c_lat is None or c_lon is None:
+                    break
+                found.append((c_lat, c_lon))
+            else:
+                if len(found) >= 3:
+                    polygon = tuple(found)
+        if polygon is None:
+            problems.append((
+                area_id,
+                f"area {area_id!r}: polygon must be a list of at least 3 [lat, lon] corners in "
+                "degrees (example: polygon = [[20.850, 106.680], [20.850, 106.690], "
+                "[20.845, 106.685]])"))
+    return lat, lon, polygon

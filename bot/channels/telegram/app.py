@@ -29,6 +29,8 @@ from bot.channels.telegram.handlers import (
     broadcast,
     buttons,
     fallback,
+    flood_reports,
+    flood_staff,
     group_kinds,
     groups,
     guides,
@@ -82,6 +84,12 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
     private = filters.ChatType.PRIVATE
     # Group 0: commands and buttons. Edited messages are not commands: filters.UpdateType.MESSAGE.
     msg = filters.UpdateType.MESSAGE
+    # Flood reports, for everyone: /report in a private chat is a conversation (location, depth,
+    # photo and note). First: it also takes /start report (the group answer's link), and what it
+    # waits for is not a question. It ends when sent, cancelled, or after 15 minutes idle.
+    app.add_handler(flood_reports.conversation())
+    app.add_handler(CommandHandler("report", flood_reports.in_group,
+                                   filters=msg & filters.ChatType.GROUPS))
     app.add_handler(CommandHandler("start", onboarding.start, filters=msg))
     app.add_handler(CommandHandler("help", info.help_command, filters=msg))
     app.add_handler(CommandHandler("emergency", info.emergency, filters=msg))
@@ -105,6 +113,8 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("cancel", broadcast.nothing_to_cancel, filters=msg))
     app.add_handler(CommandHandler("scheduled", scheduled.scheduled, filters=msg))
     app.add_handler(CommandHandler("stats", reports.stats_command, filters=msg))
+    # Ward staff: this month's worst flooding points and their map file.
+    app.add_handler(CommandHandler("points", flood_staff.points, filters=msg))
     # Lead office: the outreach workbook.
     app.add_handler(CommandHandler("export", reports.export_command, filters=msg))
     # Every button press, data parsed against a whitelist inside.
@@ -122,6 +132,9 @@ def build_application(config: Config) -> Application:  # type: ignore[type-arg]
         & (filters.Entity("mention") | filters.REPLY),
         guides.group_question,
     ))
+    # A location outside /report: how to report flooding there.
+    app.add_handler(MessageHandler(msg & private & filters.LOCATION,
+                                   flood_reports.location_outside))
     app.add_handler(
         MessageHandler(
             msg & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, fallback.not_text

@@ -19,6 +19,7 @@ class Command:
 COMMANDS: tuple[Command, ...] = (
     Command("start", N_("Start: choose your language and neighbourhood")),
     Command("help", N_("Menu and how to ask a question")),
+    Command("report", N_("Report flooding where you are (location, depth, photo)")),
     Command("guides", N_("Guides for storms, floods, heat and cold")),
     Command("emergency", N_("Emergency phone numbers")),
     Command("weather", N_("Weather for the coming days and ward warnings")),
@@ -32,6 +33,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("scheduled", N_("Staff: see or cancel scheduled broadcasts"), Role.STAFF),
     Command("cancel", N_("Staff: leave the broadcast or warning text being written"), Role.STAFF),
     Command("stats", N_("Staff: this month's outreach in numbers"), Role.STAFF),
+    Command("points", N_("Staff: this month's worst flooding points and their map"),
+            Role.STAFF),
     Command("export", N_("Lead officer: download the outreach report (Excel)"), Role.LEAD),
     Command("staff", N_("Lead officer: list, add or remove ward staff"), Role.LEAD),
 )

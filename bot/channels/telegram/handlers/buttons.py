@@ -10,6 +10,8 @@ from telegram.ext import ContextTypes
 from bot.channels.telegram.handlers import (
     broadcast,
     callbacks,
+    flood_reports,
+    flood_staff,
     group_kinds,
     guides,
     info,
@@ -52,6 +54,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await guides.on_button(update, context, action.name, action.args)
         elif action.name == "menu":
             await info.menu_pressed(update, context)
+        elif action.name == "report":
+            # The /report flow's own buttons go to its ConversationHandler first: here only
+            # those of a finished or expired report.
+            await flood_reports.stale(update, context)
+        elif action.name == "report_staff":
+            await flood_staff.on_button(update, context, action.args)
         elif action.name == "export":
             await reports.on_button(update, context, action.args[0],
                                     word=action.args[1:] == ("w",))

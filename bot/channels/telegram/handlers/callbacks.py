@@ -23,6 +23,10 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "guide": re.compile(r"^g:v:([a-z0-9][a-z0-9-]{0,39})$"),
     "emergency": re.compile(r"^e$"),
     "menu": re.compile(r"^m$"),
+    # Flood reports: the resident's depth, skip (photo or note) and cancel; staff's check and
+    # resolve of report <id>.
+    "report": re.compile(r"^r:(d):(ankle|knee|waist|above)$|^r:(s|x)$"),
+    "report_staff": re.compile(r"^r:(c|r):(\d{1,12})$"),
     "export": re.compile(r"^x:(tm|lm|tq|ty|ly)(?::(w))?$"),
     "broadcast": re.compile(
         r"^b:(all|next|kall|knext|stop|noen|now|later|weekly|urgent|normal|ok|guides)$"
@@ -84,6 +88,22 @@ def page(number: int) -> str:
 
 def forget(confirm: bool) -> str:
     return "f:y" if confirm else "f:n"
+
+
+def report_depth(depth: str) -> str:
+    return f"r:d:{depth}"
+
+
+REPORT_SKIP = "r:s"
+REPORT_CANCEL = "r:x"
+
+
+def report_check(report_id: int) -> str:
+    return f"r:c:{report_id}"
+
+
+def report_resolve(report_id: int) -> str:
+    return f"r:r:{report_id}"
 
 
 def staff_add(user_id: int, role: str) -> str:
