@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bot.errors import ContentError
 from bot.i18n import Bilingual
@@ -16,6 +18,11 @@ AREA_ID = re.compile(r"^[a-z0-9_-]{1,32}$")
 @dataclass(frozen=True)
 class Area(Bilingual):
     id: str
+    # Its centre (WGS 84 degrees) and, when the ward drew it, its boundary as [lat, lon]
+    # corners: flood reports are placed in the area whose boundary or nearest centre holds them.
+    lat: float | None = None
+    lon: float | None = None
+    polygon: tuple[tuple[float, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,9 @@ class AreaCatalog:
     areas: tuple[Area, ...]
     groups: tuple[AreaGroup, ...]
     sample: bool
+    # Coordinates that could not be used (the area itself loads without them, so a typo never
+    # stops the bot); `sansang content check` lists each one.
+    problems: tuple[str, ...] = ()
 
     def get(self, area_id: str | None) -> Area | None:
         if area_id is None:
@@ -49,6 +59,7 @@ class AreaCatalog:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ContentError(f"{path}: {exc}") from exc
         areas: list[Area] = []
+        problems: list[str] = []
         seen: set[str] = set()
         for i, raw in enumerate(data.get("area", []), start=1):
             area_id = str(raw.get("id", ""))
@@ -62,7 +73,9 @@ class AreaCatalog:
             if not raw.get("vi") or not raw.get("en"):
                 raise ContentError(f"{path}: area {area_id!r} needs both 'vi' and 'en' names")
             seen.add(area_id)
-            areas.append(Area(id=area_id, name_vi=str(raw["vi"]), name_en=str(raw["en"])))
+            lat, lon, polygon = _coordinates(f"{path}: area {area_id!r}", raw, problems)
+            areas.append(Area(id=area_id, name_vi=str(raw["vi"]), name_en=str(raw["en"]),
+                              lat=lat, lon=lon, polygon=polygon))
         if not areas:
             raise ContentError(f"{path}: no [[area]] entries")
         groups: list[AreaGroup] = []
@@ -79,4 +92,50 @@ class AreaCatalog:
                 AreaGroup(id=group_id, name_vi=str(raw["vi"]), name_en=str(raw["en"]),
                           area_ids=members)
             )
-        return cls(tuple(areas), tuple(groups), bool(data.get("sample", False)))
+        return cls(tuple(areas), tuple(groups), bool(data.get("sample", False)),
+                   tuple(problems))
+
+
+def _degrees(value: Any, low: float, high: float) -> float | None:
+    """A latitude or longitude as a float, or None when it is not a number in [low, high]."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) and low <= value <= high else None
+
+
+def _coordinates(
+    where: str, raw: dict[str, Any], problems: list[str],
+) -> tuple[float | None, float | None, tuple[tuple[float, float], ...] | None]:
+    """An area's centre and boundary; each one that is wrong is left out and named in
+    `problems` (what is wrong, and an example of a right value)."""
+    lat = lon = None
+    if "lat" in raw or "lon" in raw:
+        lat = _degrees(raw.get("lat"), -90, 90)
+        lon = _degrees(raw.get("lon"), -180, 180)
+        if lat is None or lon is None:
+            problems.append(
+                f"{where}: lat = {raw.get('lat')!r}, lon = {raw.get('lon')!r} is not a point; "
+                "lat is a number from -90 to 90 and lon one from -180 to 180, both in degrees "
+                "(example: lat = 20.8465, lon = 106.6830)")
+            lat = lon = None
+    polygon = None
+    if "polygon" in raw:
+        corners = raw["polygon"]
+        found: list[tuple[float, float]] = []
+        if isinstance(corners, list):
+            for corner in corners:
+                if not isinstance(corner, list) or len(corner) != 2:
+                    break
+                c_lat, c_lon = _degrees(corner[0], -90, 90), _degrees(corner[1], -180, 180)
+                if c_lat is None or c_lon is None:
+                    break
+                found.append((c_lat, c_lon))
+            else:
+                if len(found) >= 3:
+                    polygon = tuple(found)
+        if polygon is None:
+            problems.append(
+                f"{where}: polygon must be a list of at least 3 [lat, lon] corners in degrees "
+                "(example: polygon = [[20.850, 106.680], [20.850, 106.690], [20.845, 106.685]])")
+    return lat, lon, polygon

@@ -1,0 +1,1 @@
+"""Flood reports: residents say where the water is and how deep; staff see the flooding points."""
