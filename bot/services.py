@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.broadcasts.broadcasts import Broadcasts
 from bot.broadcasts.campaigns import Campaigns
 from bot.config import Config
+from bot.floods.reports import FloodReports
 from bot.guides.answers import Answers
 from bot.guides.emergency import WardContacts
 from bot.guides.library import Library
@@ -33,11 +34,14 @@ class Services:
     broadcasts: Broadcasts
     campaigns: Campaigns
     notices: Notices
+    flood_reports: FloodReports
 
     @classmethod
     async def open(cls, config: Config) -> Services:
         db = await Database.open(config.db_path, tz=config.tz)
         areas = AreaCatalog.load(config.content_dir / "areas.toml")
+        for problem in areas.problems:
+            logger.warning("area coordinates left out: %s", problem)
         contacts = WardContacts.load(config.content_dir / "contacts.toml")
         roles = Roles(db)
         await roles.seed(config.lead_ids, config.staff_ids)
@@ -48,7 +52,8 @@ class Services:
         notices = Notices(db)
         return cls(config, db, areas, contacts, Subscriptions(db, areas), roles, library,
                    Answers(db, library), broadcasts,
-                   Campaigns(db, broadcasts, config.tz, notices), notices)
+                   Campaigns(db, broadcasts, config.tz, notices), notices,
+                   FloodReports(db, areas))
 
     async def sync_campaigns(self) -> None:
         """Campaign files (SANSANG_CAMPAIGNS) into the table. Never deletes on a guess: a file

@@ -76,7 +76,7 @@ async def test_the_csv_kind_columns_match_what_was_delivered(
     text = out.read_bytes().decode("utf-8-sig")
     header = next(csv.reader(io.StringIO(text)))
     assert tuple(header) == CSV_COLUMNS
-    assert header[-3:] == ["schools_active", "markets_active", "offices_active"]
+    assert header[15:18] == ["schools_active", "markets_active", "offices_active"]
     assert header[:15] == [  # the columns before issue 12, in their places
         "area_id", "area_name", "subscribers_active", "households_active", "groups_active",
         "subscribers_new", "unsubscribed", "blocked", "broadcasts", "messages_sent",

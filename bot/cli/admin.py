@@ -16,7 +16,7 @@ from bot.subscriptions.areas import AreaCatalog
 # Never migrate or recount. (`export` reads too, but its report needs today's schema: on a
 # database that needs migrating it is refused with the command to run, like a write.)
 READ_ONLY = {("staff", "list"), ("broadcast", "list"), ("broadcast", "show"),
-             ("campaign", "list")}
+             ("campaign", "list"), ("reports", None)}
 MIGRATE_HINT = "run: sansang db migrate"
 
 
@@ -47,6 +47,12 @@ async def dispatch(args: argparse.Namespace) -> int:
     if args.command == "export" and (wrong := export_usage(args)) is not None:
         print(f"sansang: {wrong}", file=sys.stderr)
         return 2
+    if args.command == "reports":
+        from bot.cli import floods
+
+        if (wrong := floods.usage(args)) is not None:
+            print(f"sansang: {wrong}", file=sys.stderr)
+            return 2
     if _action(args) in READ_ONLY:
         return await _read(config, args)
     db = await Database.open(config.db_path, tz=config.tz, migrate=False)
@@ -98,6 +104,10 @@ async def _run(config: Config, db: Database, args: argparse.Namespace) -> int:
         from bot.cli import broadcasts as broadcast_cli
 
         return await broadcast_cli.campaigns(config, db, args)
+    if args.command == "reports":
+        from bot.cli import floods
+
+        return await floods.run(config, db, args)
     if args.command == "groups":
         from bot.cli import groups
 

@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--to", metavar="YYYY-MM-DD", help="last day (with --from)")
     export.add_argument("--format", choices=("csv", "xlsx", "docx", "geojson"), required=True)
     export.add_argument("--out", required=True, metavar="PATH")
+    from bot.cli import floods
+
+    floods.add_parser(sub)
     sub.add_parser("groups", help="subscribed groups: <area_id> TAB <kind> TAB <members> TAB "
                                   "<since> (members from Telegram, cached a day; ? if unknown)")
     content = sub.add_parser("content", help="the guide library and the ward's data")

@@ -20,6 +20,8 @@ CSV_COLUMNS = (
     "messages_failed", "messages_blocked", "guide_views", "searches", "searches_answered",
     # Issue 12 (appended: spreadsheets read the columns by position)
     "schools_active", "markets_active", "offices_active",
+    # Issue 15 (appended likewise)
+    "flood_reports", "flooding_points",
 )
 
 
@@ -27,7 +29,8 @@ def _row(f: AreaFigures) -> list[object]:
     return [f.area_id, f.area_name, f.subscribers_active, f.households_active, f.groups_active,
             f.subscribers_new, f.unsubscribed, f.blocked, f.broadcasts, f.messages_sent,
             f.messages_failed, f.messages_blocked, f.guide_views, f.searches, f.answered,
-            f.schools_active, f.markets_active, f.offices_active]
+            f.schools_active, f.markets_active, f.offices_active,
+            f.flood_reports, f.flooding_points]
 
 
 def to_csv(report: Report) -> bytes:
@@ -75,7 +78,7 @@ HAZARD_VI = {
 AREA_HEADERS = ("Mã khu", "Khu dân cư", "Đang nhận tin (cuối kỳ)", "Hộ gia đình", "Nhóm",
                 "Đăng ký mới", "Hủy đăng ký", "Chặn bot", "Bản tin", "Tin đã gửi", "Tin lỗi",
                 "Tin bị chặn", "Lượt xem hướng dẫn", "Câu hỏi", "Câu hỏi có trả lời",
-                "Trường học", "Chợ", "Cơ quan, đơn vị")
+                "Trường học", "Chợ", "Cơ quan, đơn vị", "Phản ánh ngập", "Điểm ngập")
 KIND_VI = {"household": "Hộ gia đình", "school": "Trường học", "market": "Chợ",
            "office": "Cơ quan, đơn vị", "residential": "Tổ dân phố, khu dân cư",
            "other": "Nhóm khác, chưa chọn loại"}

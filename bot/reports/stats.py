@@ -14,9 +14,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.floods.places import Placer
+from bot.floods.points import cluster
 from bot.redact import redact_contacts
 from bot.store import Database
 from bot.store import broadcasts as broadcast_store
+from bot.store import flood_reports as flood_store
 from bot.store import reports as queries
 from bot.subscriptions.areas import AreaCatalog
 
@@ -111,6 +114,10 @@ class AreaFigures:
     offices_active: int = 0
     residential_active: int = 0
     other_groups_active: int = 0
+    # Issue 15: flood reports made in the period (from the outreach log), and the flooding points
+    # (reports within 100 m of each other) the period's reports make, by the point's area.
+    flood_reports: int = 0
+    flooding_points: int = 0
 
     @property
     def subscribers_active(self) -> int:
@@ -232,6 +239,13 @@ async def _report(db: Database, areas: AreaCatalog, period: Period,
     for r in await queries.counts_by_area_and_month(db, first_day, last_day):
         _count(figures(r["area_id"]), r)
         _count(by_month[r["month"]], r)
+    for r in await flood_store.counts_by_area_and_month(db, first_day, last_day):
+        figures(r["area_id"]).flood_reports += r["n"]
+        by_month[r["month"]].flood_reports += r["n"]
+    placer = Placer(areas)
+    reports = await flood_store.created_between(db, start, end)
+    for point in await asyncio.to_thread(cluster, reports, placer):
+        figures(point.area_id).flooding_points += 1
     views: Counter[str] = Counter()
     for r in await queries.views_by_topic(db, first_day, last_day):
         views[r["topic"]] += r["n"]

@@ -14,6 +14,7 @@ import aiosqlite
 
 from bot.store import Database, events, utcnow
 from bot.store import chats as chat_store
+from bot.store import flood_reports as flood_store
 from bot.store.chats import GROUP_KINDS, ChatRow, chat_kind
 from bot.store.events import Event
 from bot.subscriptions.areas import AreaCatalog
@@ -111,11 +112,15 @@ class Subscriptions:
             logger.info("group moved to a supergroup; settings follow the new id")
 
     async def forget(self, chat_id: int) -> bool:
-        """Delete everything stored about a chat; the anonymous counts stay correct."""
+        """Delete everything stored about a chat; the anonymous counts stay correct.
+
+        Its flood reports stay (the place, depth and time are the ward's record) but no longer
+        name the chat, in the same transaction."""
         async with self.db.transaction() as conn:
+            reports = await flood_store.forget_chat(conn, chat_id)
             before = await _unsubscribe(conn, self.db.tz, chat_id, "forget")  # as any other
             if before is None:
-                return False
+                return reports > 0
             await events.add(conn, self.db.tz, [
                 Event("forget", lang=before.lang, chat_kind=_kind(before)),
             ])

@@ -1,0 +1,60 @@
+"""Where a flood report is: in the area whose boundary or nearest centre holds it, or outside
+the ward (accepted, with no area)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.floods import geo
+from bot.subscriptions.areas import AreaCatalog
+
+MARGIN_KM = 1.0
+"""How far past the ward's radius a point still counts as in the ward (a phone's location, the
+ward's edge drawn as a circle)."""
+
+
+@dataclass(frozen=True)
+class WardCircle:
+    lat: float
+    lon: float
+    radius_km: float
+
+
+class Placer:
+    """Places points among the areas of one catalogue."""
+
+    def __init__(self, areas: AreaCatalog) -> None:
+        self.areas = areas
+        self.bounded = [(a.id, a.polygon) for a in areas.areas if a.polygon]
+        self.centres = [(a.id, a.lat, a.lon) for a in areas.areas
+                        if a.lat is not None and a.lon is not None]
+        self.ward = ward_circle(areas)
+
+    def place(self, lat: float, lon: float) -> tuple[str | None, bool]:
+        """(area_id, outside): the area whose polygon holds the point; else, when the point is
+        in the ward, the area with the nearest centre; else (None, True)."""
+        for area_id, polygon in self.bounded:
+            if geo.inside(lat, lon, polygon):
+                return area_id, False
+        if self.ward is not None and geo.distance_km(
+                lat, lon, self.ward.lat, self.ward.lon) > self.ward.radius_km + MARGIN_KM:
+            return None, True
+        if not self.centres:
+            return None, False  # in the ward, but no area has a centre to be near
+        nearest = min(self.centres, key=lambda c: geo.distance_km(lat, lon, c[1], c[2]))
+        return nearest[0], False
+
+
+def ward_circle(areas: AreaCatalog) -> WardCircle | None:
+    """The ward as a circle: its point and radius from areas.toml's [ward] table; without one,
+    the circle around the areas' centres. None when nothing has coordinates."""
+    ward = getattr(areas, "ward", None)
+    if ward is not None:
+        return WardCircle(ward.lat, ward.lon, ward.radius_km)
+    centres = [(a.lat, a.lon) for a in areas.areas if a.lat is not None and a.lon is not None]
+    if not centres:
+        return None
+    lat = sum(c[0] for c in centres) / len(centres)
+    lon = sum(c[1] for c in centres) / len(centres)
+    radius = max(geo.distance_km(lat, lon, c_lat, c_lon) for c_lat, c_lon in centres)
+    return WardCircle(lat, lon, radius)
