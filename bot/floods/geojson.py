@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.floods.models import FloodPoint, FloodReport
+from bot.floods.points import cluster
+from bot.floods.reports import FloodReports
 from bot.reports.export import write_whole
 
 # 6 decimal places are about 0.1 m: RFC 7946 §11.2 says more only adds size, not precision.
@@ -72,3 +74,10 @@ def write(reports: Sequence[FloodReport], points: Sequence[FloodPoint], out: Pat
           tz: tzinfo) -> Path:
     """Write the GeoJSON to `out`, whole or not at all."""
     return write_whole(to_bytes(reports, points, tz), out)
+
+
+async def for_period(service: FloodReports, start_utc: str, end_utc: str, tz: tzinfo) -> bytes:
+    """The reports created from `start_utc` to before `end_utc` and the points they make (one
+    read, so the points are exactly those of the reports listed)."""
+    reports = await service.in_period(start_utc, end_utc)
+    return to_bytes(reports, cluster(reports, service.placer), tz)
