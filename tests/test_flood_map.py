@@ -8,7 +8,9 @@ test reaches the internet): the points, legend and table must not need them.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 import re
 import shutil
 import subprocess
@@ -255,3 +257,44 @@ def test_a_naive_time_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="aware"):
         flood_map.write_map(POINTS, catalog(), tmp_path / "m.html",
                             generated_at=NOW.replace(tzinfo=None))
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    from tests.test_flood_geojson import seed
+
+    path = tmp_path / "sansang.sqlite3"
+    asyncio.run(seed(path))
+    return path
+
+
+def test_sansang_reports_map_writes_the_page(db: Path, tmp_path: Path) -> None:
+    from tests.test_flood_geojson import sansang
+
+    out = tmp_path / "ban-do" / "diem-ngap.html"
+    done = sansang(db, "reports", "--map", str(out), "--from", "2026-11-01", "--to",
+                   "2026-11-30")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(out)
+    listed = sansang(db, "reports", "--json", "--from", "2026-11-01", "--to", "2026-11-30")
+    points = json.loads(listed.stdout)
+    page = Page(out.read_text(encoding="utf-8"))
+    assert "Bản đồ điểm ngập từ 01/11/2026 đến 30/11/2026" in page.text
+    assert [int(r[1]) for r in page.rows] == [p["reports"] for p in points] == [1, 2, 1]
+    assert [r[5:] for r in page.rows] == [[f"{p['lat']:.5f}", f"{p['lon']:.5f}"] for p in points]
+    if BROWSER is not None:  # and as a browser shows it
+        shown = browse(out, tmp_path)
+        assert shown.root.get("data-script-errors") is None
+        assert shown.markers == len(points)
+        assert len(shown.rows) == len(points)
+
+
+def test_sansang_reports_map_to_a_folder_fails_cleanly(db: Path, tmp_path: Path) -> None:
+    from tests.test_flood_geojson import sansang
+
+    folder = tmp_path / "diem-ngap.html"
+    folder.mkdir()
+    done = sansang(db, "reports", "--map", str(folder))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"cannot write --map {folder}" in done.stderr
+    assert list(folder.iterdir()) == []
