@@ -50,6 +50,18 @@ class Config:
     content_dir: Path = field(default_factory=lambda: data_dir("content"))
     campaigns_dir: Path = field(default_factory=lambda: data_dir("broadcasts"))
 
+    def warnings(self) -> list[str]:
+        """Settings that work but deserve a line in the log at start."""
+        found = []
+        if self.weather and self.weather_interval < 60:
+            found.append(
+                f"SANSANG_WEATHER_INTERVAL={self.weather_interval} polls the forecast more "
+                "than once a minute; Open-Meteo's free service asks for fewer than 10,000 calls "
+                "a day. Use it only with a self-hosted forecast mirror or in tests. Example of "
+                "a right value: SANSANG_WEATHER_INTERVAL=3600"
+            )
+        return found
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -109,7 +121,7 @@ class Config:
             weather=_on_off(env, "SANSANG_WEATHER", True),
             weather_url=_url(env, "SANSANG_WEATHER_URL", DEFAULT_WEATHER_URL, DEFAULT_WEATHER_URL),
             weather_interval=int(
-                _number(env, "SANSANG_WEATHER_INTERVAL", 3600, 60, 86400, "3600")
+                _number(env, "SANSANG_WEATHER_INTERVAL", 3600, 1, 86400, "3600")
             ),
             content_dir=Path(env.get("SANSANG_CONTENT", "").strip() or data_dir("content")),
             campaigns_dir=_campaigns_dir(env),

@@ -81,6 +81,12 @@ def day(value: date | datetime, lang: str) -> str:
     return format_skeleton("yMMMd", value, locale=normalise_lang(lang))
 
 
+def day_in_words(value: date | datetime, lang: str) -> str:
+    """A day with its weekday and month in words, no year: "Thứ 3, 1 tháng 12" or
+    "Tue, December 1" (a warning for the coming days)."""
+    return format_skeleton("MMMMEEEEd", value, locale=normalise_lang(lang))
+
+
 def weekday_names(lang: str) -> list[str]:
     """Monday first, as the locale abbreviates them ("Thứ 2" … "CN", "Mon" … "Sun")."""
     names = get_day_names("abbreviated", locale=normalise_lang(lang))

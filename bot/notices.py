@@ -45,6 +45,14 @@ TEXTS = {
         "The campaigns folder {folder} has no campaign file, but {count} seasonal campaigns "
         "were synced from it before. They were kept and still run. To stop one, pause it in "
         "/scheduled; if the folder is wrong, ask the operator to check SANSANG_CAMPAIGNS."),
+    "weather_down": N_(
+        "The weather forecast service has failed {count} times in a row since {since} "
+        "({error}). No weather advisory can be drafted until it answers again; everything "
+        "else in the bot works. Meanwhile follow the official bulletins at nchmf.gov.vn. You "
+        "will be told once when it is back."),
+    "weather_back": N_(
+        "The weather forecast service answers again (it had failed since {since}). Weather "
+        "advisories are drafted again."),
 }
 FIXES = {
     "file": N_("To fix it: correct the target in its file in the campaigns folder, or add the "

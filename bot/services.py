@@ -17,6 +17,10 @@ from bot.roles import Roles
 from bot.store import Database
 from bot.subscriptions.areas import AreaCatalog
 from bot.subscriptions.subscriptions import Subscriptions
+from bot.weather.advisories import Advisories
+from bot.weather.forecast import ForecastClient
+from bot.weather.thresholds import WeatherSettings
+from bot.weather.watch import Weather
 
 logger = logging.getLogger(__name__)
 
@@ -34,14 +38,16 @@ class Services:
     broadcasts: Broadcasts
     campaigns: Campaigns
     notices: Notices
+    advisories: Advisories
+    weather: Weather | None  # None: SANSANG_WEATHER=off
     flood_reports: FloodReports
 
     @classmethod
     async def open(cls, config: Config) -> Services:
         db = await Database.open(config.db_path, tz=config.tz)
         areas = AreaCatalog.load(config.content_dir / "areas.toml")
-        for problem in areas.problems:
-            logger.warning("area coordinates left out: %s", problem)
+        for _area_id, problem in areas.problems:
+            logger.warning("areas.toml: coordinates left out: %s", problem)
         contacts = WardContacts.load(config.content_dir / "contacts.toml")
         roles = Roles(db)
         await roles.seed(config.lead_ids, config.staff_ids)
@@ -50,9 +56,21 @@ class Services:
             logger.warning("guide left out or incomplete: %s", problem)
         broadcasts = Broadcasts(db, areas)
         notices = Notices(db)
+        weather: Weather | None = None
+        if config.weather:
+            ward = areas.require_ward()
+            settings = WeatherSettings.load(config.content_dir / "weather.toml")
+            advisories = Advisories(db, broadcasts, settings, ward)
+            for warning in config.warnings():
+                logger.warning("%s", warning)
+            weather = Weather(db, ForecastClient(config.weather_url, lat=ward.lat, lon=ward.lon,
+                                                 tz=config.tz),
+                              settings, advisories, notices, config.tz)
+        else:
+            advisories = Advisories(db, broadcasts)
         return cls(config, db, areas, contacts, Subscriptions(db, areas), roles, library,
                    Answers(db, library), broadcasts,
-                   Campaigns(db, broadcasts, config.tz, notices), notices,
+                   Campaigns(db, broadcasts, config.tz, notices), notices, advisories, weather,
                    FloodReports(db, areas))
 
     async def sync_campaigns(self) -> None:
@@ -82,4 +100,8 @@ class Services:
             await self.notices.forget("files:")  # fixed: told again if it breaks again
 
     async def close(self) -> None:
-        await self.db.close()
+        try:
+            if self.weather is not None:
+                await self.weather.close()
+        finally:
+            await self.db.close()

@@ -102,6 +102,7 @@ async def test_export_counts_a_known_history_and_names_nobody(
         "searches": 2, "searches_answered": 1,
         # the school's group has not chosen its kind here: it counts as a group, not a school
         "schools_active": 0, "markets_active": 0, "offices_active": 0,
+        "flood_reports": 0, "flooding_points": 0,
     }
     assert {k: int(v) for k, v in ho_nam.items() if k not in ("area_id", "area_name")} == {
         "subscribers_active": 1, "households_active": 1, "groups_active": 0,
@@ -109,6 +110,7 @@ async def test_export_counts_a_known_history_and_names_nobody(
         "messages_sent": 0, "messages_failed": 0, "messages_blocked": 0,
         "guide_views": 0, "searches": 0, "searches_answered": 0,
         "schools_active": 0, "markets_active": 0, "offices_active": 0,
+        "flood_reports": 0, "flooding_points": 0,
     }
     assert {k: int(v) for k, v in total.items() if k not in ("area_id", "area_name")} == {
         "subscribers_active": 3, "households_active": 2, "groups_active": 1,
@@ -116,6 +118,7 @@ async def test_export_counts_a_known_history_and_names_nobody(
         "messages_sent": 1, "messages_failed": 1, "messages_blocked": 1,
         "guide_views": 1, "searches": 2, "searches_answered": 1,
         "schools_active": 0, "markets_active": 0, "offices_active": 0,
+        "flood_reports": 0, "flooding_points": 0,
     }
     assert total["area_name"] == "Tổng cộng"
     text = raw.decode("utf-8-sig")

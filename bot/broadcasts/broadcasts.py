@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import aiosqlite
+
 from bot.store import Database, audit, outbox, utcnow
 from bot.store import broadcasts as store
 from bot.subscriptions.areas import AreaCatalog
@@ -130,6 +132,25 @@ class Broadcasts:
     ) -> Broadcast:
         """A new scheduled broadcast (send_at None: now). targets None: every subscriber;
         kinds None: every recipient kind (households and every kind of group)."""
+        async with self.db.transaction() as conn:
+            new_id = await self.create_on(
+                conn, text_vi, text_en=text_en, targets=targets, send_at=send_at, urgent=urgent,
+                created_by=created_by, notify_chat=notify_chat, campaign=campaign,
+                occurrence=occurrence, kinds=kinds,
+            )
+        created = await self.get(new_id)
+        assert created is not None
+        return created
+
+    async def create_on(
+        self, conn: aiosqlite.Connection, text_vi: str, *, text_en: str | None = None,
+        targets: Iterable[str] | None = None, send_at: datetime | None = None,
+        urgent: bool = False, created_by: str, notify_chat: int | None = None,
+        campaign: str | None = None, occurrence: str | None = None,
+        kinds: Iterable[str] | None = None,
+    ) -> int:
+        """`create` on the caller's transaction (a weather advisory approved and its broadcast
+        are one transaction); returns the new id. BroadcastError before anything is written."""
         chosen_kinds = check_kinds(kinds)
         text_vi = (text_vi or "").strip()
         text_en = (text_en or "").strip() or None
@@ -143,22 +164,19 @@ class Broadcasts:
             raise BroadcastError("no area chosen")
         when = (send_at or datetime.now(UTC)).astimezone(UTC)
         now = utcnow()
-        async with self.db.transaction() as conn:
-            new_id = await store.insert(
-                conn, text_vi=text_vi, text_en=text_en, target_all=targets is None, areas=areas,
-                urgent=urgent, send_at=when.isoformat(timespec="seconds"), campaign=campaign,
-                occurrence=occurrence, created_by=created_by, notify_chat=notify_chat,
-                created_at=now, kinds=chosen_kinds,
-            )
-            await audit.record(
-                conn, created_by, "broadcast.create", str(new_id),
-                json.dumps({"areas": list(areas) or "all", "send_at": when.isoformat(),
-                            "urgent": urgent, "kinds": list(chosen_kinds or ()) or "all"}),
-                at=now,
-            )
-        created = await self.get(new_id)
-        assert created is not None
-        return created
+        new_id = await store.insert(
+            conn, text_vi=text_vi, text_en=text_en, target_all=targets is None, areas=areas,
+            urgent=urgent, send_at=when.isoformat(timespec="seconds"), campaign=campaign,
+            occurrence=occurrence, created_by=created_by, notify_chat=notify_chat,
+            created_at=now, kinds=chosen_kinds,
+        )
+        await audit.record(
+            conn, created_by, "broadcast.create", str(new_id),
+            json.dumps({"areas": list(areas) or "all", "send_at": when.isoformat(),
+                        "urgent": urgent, "kinds": list(chosen_kinds or ()) or "all"}),
+            at=now,
+        )
+        return new_id
 
     async def get(self, broadcast_id: int) -> Broadcast | None:
         r = await store.get(self.db, broadcast_id)

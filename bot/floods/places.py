@@ -48,9 +48,8 @@ class Placer:
 def ward_circle(areas: AreaCatalog) -> WardCircle | None:
     """The ward as a circle: its point and radius from areas.toml's [ward] table; without one,
     the circle around the areas' centres. None when nothing has coordinates."""
-    ward = getattr(areas, "ward", None)
-    if ward is not None:
-        return WardCircle(ward.lat, ward.lon, ward.radius_km)
+    if areas.ward is not None:
+        return WardCircle(areas.ward.lat, areas.ward.lon, areas.ward.radius_km)
     centres = [(a.lat, a.lon) for a in areas.areas if a.lat is not None and a.lon is not None]
     if not centres:
         return None
@@ -58,3 +57,30 @@ def ward_circle(areas: AreaCatalog) -> WardCircle | None:
     lon = sum(c[1] for c in centres) / len(centres)
     radius = max(geo.distance_km(lat, lon, c_lat, c_lon) for c_lat, c_lon in centres)
     return WardCircle(lat, lon, radius)
+
+
+def coordinate_problems(areas: AreaCatalog) -> list[tuple[str, str]]:
+    """(area_id, what is wrong) for `sansang content check`: coordinates that could not be read,
+    a centre outside its own boundary, a centre or corner farther than the ward's radius (plus
+    the margin) from the ward's point: each a sign of a typo or of lat and lon swapped."""
+    found = list(areas.problems)
+    ward = areas.ward
+    circle = WardCircle(ward.lat, ward.lon, ward.radius_km) if ward is not None else None
+    for area in areas.areas:
+        if area.lat is None or area.lon is None:
+            if area.polygon:
+                found.append((area.id, f"area {area.id!r} has a polygon but no centre; give "
+                                       "lat and lon too (a point inside it)"))
+            continue
+        if area.polygon and not geo.inside(area.lat, area.lon, area.polygon):
+            found.append((area.id, f"area {area.id!r}: its centre ({area.lat}, {area.lon}) is "
+                                   "not inside its polygon; are lat and lon the right way round?"))
+        if circle is None:
+            continue
+        corners = [(area.lat, area.lon), *(area.polygon or ())]
+        far = max(geo.distance_km(lat, lon, circle.lat, circle.lon) for lat, lon in corners)
+        if far > circle.radius_km + MARGIN_KM:
+            found.append((area.id, f"area {area.id!r} reaches {far:.1f} km from the ward's point "
+                                   f"([ward] radius_km = {circle.radius_km}); are lat and lon "
+                                   "right?"))
+    return found

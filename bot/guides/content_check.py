@@ -29,6 +29,7 @@ SOURCE_PREFIX = {"vi": "Nguồn:", "en": "Source:"}
 MIN_GUIDES = 55
 PHRASES_FILE = "dangerous_phrases.toml"
 WEAK_FILE = "weak_sources.toml"
+WEATHER_FILE = "weather.toml"
 # Every source item carries a link (or a law number, an ISBN, or the no-link mark).
 REQUIRE_LINKS = True
 URL = re.compile(r"https?://[^\s;,)\]\"“”]+")
@@ -221,9 +222,59 @@ def check(content: Path, campaigns_dir: Path | None = None,
             loader(content / name)
         except ContentError as exc:
             problems.append(Problem(content / name, 1, str(exc)))
+    problems += area_coordinates(content / "areas.toml")
+    problems += check_weather(content, set(library.ids()))
     if campaigns_dir is not None:
         problems += check_campaigns(content, campaigns_dir, db_path, set(library.ids()))
     return library, problems
+
+
+def area_coordinates(path: Path) -> list[Problem]:
+    """Each area whose centre or boundary is wrong (out of range, too few corners, far from the
+    ward), at the line of its id."""
+    from bot.floods.places import coordinate_problems
+
+    try:
+        areas = AreaCatalog.load(path)
+    except ContentError:
+        return []  # reported with the file
+    lines = path.read_text(encoding="utf-8").splitlines()
+
+    def line_of(area_id: str) -> int:
+        mark = re.compile(rf"""^\s*id\s*=\s*["']{re.escape(area_id)}["']""")
+        return next((i for i, text in enumerate(lines, start=1) if mark.match(text)), 1)
+
+    return [Problem(path, line_of(area_id), message)
+            for area_id, message in coordinate_problems(areas)]
+
+
+def check_weather(content: Path, guides: set[str]) -> list[Problem]:
+    """The weather advisories' file reads, names guides that exist, and the areas file has the
+    ward's place ([ward]) the forecast is asked for."""
+    from bot.weather.thresholds import WeatherSettings
+
+    problems: list[Problem] = []
+    path = content / WEATHER_FILE
+    try:
+        settings = WeatherSettings.load(path)
+    except ContentError as exc:
+        problems.append(Problem(path, 1, str(exc)))
+    else:
+        for hazard, rule in settings.hazards.items():
+            missing = [g for g in rule.guides if g not in guides]
+            if missing:
+                problems.append(Problem(path, 1, (
+                    f"[{hazard}] guides names guides not in the library: "
+                    f"{', '.join(missing)}; use ids from content/guides/vi")))
+    try:
+        catalog = AreaCatalog.load(content / "areas.toml")
+    except ContentError:
+        return problems  # reported with the areas file
+    try:
+        catalog.require_ward()
+    except ContentError as exc:
+        problems.append(Problem(content / "areas.toml", 1, str(exc)))
+    return problems
 
 
 def check_campaigns(content: Path, folder: Path, db_path: Path | None,

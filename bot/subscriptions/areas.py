@@ -1,4 +1,5 @@
-"""The ward's neighbourhoods (areas) and named groups of them, read from content/areas.toml."""
+"""The ward's neighbourhoods (areas) and named groups of them, and the ward's place on the map
+(for the forecast and CAP alerts), read from content/areas.toml."""
 
 from __future__ import annotations
 
@@ -31,14 +32,50 @@ class AreaGroup(Bilingual):
     area_ids: tuple[str, ...]
 
 
+WARD_EXAMPLE = """[ward]
+vi = "Phường Lê Chân"
+en = "Lê Chân ward"
+lat = 20.850
+lon = 106.681
+radius_km = 2.5"""
+
+
+@dataclass(frozen=True)
+class WardPlace:
+    """The ward as a place: its names, the point the forecast is asked for, and its extent."""
+
+    name_vi: str
+    name_en: str
+    lat: float
+    lon: float
+    radius_km: float
+    polygon: tuple[tuple[float, float], ...] | None  # (lat, lon) corners, closed or not
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_vi
+
+
 @dataclass(frozen=True)
 class AreaCatalog:
     areas: tuple[Area, ...]
     groups: tuple[AreaGroup, ...]
     sample: bool
-    # Coordinates that could not be used (the area itself loads without them, so a typo never
-    # stops the bot); `sansang content check` lists each one.
-    problems: tuple[str, ...] = ()
+    ward: WardPlace | None = None  # None: the file has no [ward] (weather cannot run)
+    path: Path | None = None
+
+    def require_ward(self) -> WardPlace:
+        """The ward's place, or a ContentError naming the file and showing an example."""
+        if self.ward is None:
+            where = self.path or "content/areas.toml"
+            raise ContentError(
+                f"{where}: no [ward] table. The weather advisories need the ward's name and "
+                f"place; add, for example:\n{WARD_EXAMPLE}\n(or turn the forecast off with "
+                "SANSANG_WEATHER=off)"
+            )
+        return self.ward
+    # (area_id, what is wrong) of coordinates that could not be used: the area itself loads
+    # without them, so a typo never stops the bot; `sansang content check` lists each one.
+    problems: tuple[tuple[str, str], ...] = ()
 
     def get(self, area_id: str | None) -> Area | None:
         if area_id is None:
@@ -59,7 +96,7 @@ class AreaCatalog:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ContentError(f"{path}: {exc}") from exc
         areas: list[Area] = []
-        problems: list[str] = []
+        problems: list[tuple[str, str]] = []
         seen: set[str] = set()
         for i, raw in enumerate(data.get("area", []), start=1):
             area_id = str(raw.get("id", ""))
@@ -73,7 +110,7 @@ class AreaCatalog:
             if not raw.get("vi") or not raw.get("en"):
                 raise ContentError(f"{path}: area {area_id!r} needs both 'vi' and 'en' names")
             seen.add(area_id)
-            lat, lon, polygon = _coordinates(f"{path}: area {area_id!r}", raw, problems)
+            lat, lon, polygon = _coordinates(area_id, raw, problems)
             areas.append(Area(id=area_id, name_vi=str(raw["vi"]), name_en=str(raw["en"]),
                               lat=lat, lon=lon, polygon=polygon))
         if not areas:
@@ -92,8 +129,39 @@ class AreaCatalog:
                 AreaGroup(id=group_id, name_vi=str(raw["vi"]), name_en=str(raw["en"]),
                           area_ids=members)
             )
-        return cls(tuple(areas), tuple(groups), bool(data.get("sample", False)),
+        ward = _ward(path, data["ward"]) if "ward" in data else None
+        return cls(tuple(areas), tuple(groups), bool(data.get("sample", False)), ward, path,
                    tuple(problems))
+
+
+def _ward(path: Path, raw: object) -> WardPlace:
+    def bad(what: str) -> ContentError:
+        return ContentError(f"{path}: [ward] {what}. Example:\n{WARD_EXAMPLE}")
+
+    if not isinstance(raw, dict):
+        raise bad("must be a table")
+    names = [raw.get(k) for k in ("vi", "en")]
+    if not all(isinstance(n, str) and n.strip() for n in names):
+        raise bad("needs both 'vi' and 'en' names")
+    numbers = {}
+    for key, low, high in (("lat", -90, 90), ("lon", -180, 180), ("radius_km", 0.01, 500)):
+        value = raw.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise bad(f"needs {key!r}, a number")
+        if not low <= value <= high:
+            raise bad(f"{key} = {value} is out of range ({low} to {high})")
+        numbers[key] = float(value)
+    polygon = None
+    if "polygon" in raw:
+        points = raw["polygon"]
+        if (not isinstance(points, list) or len(points) < 3 or not all(
+                isinstance(p, list) and len(p) == 2
+                and all(isinstance(x, int | float) and not isinstance(x, bool) for x in p)
+                for p in points)):
+            raise bad("polygon is at least 3 [lat, lon] pairs")
+        polygon = tuple((float(p[0]), float(p[1])) for p in points)
+    return WardPlace(str(names[0]).strip(), str(names[1]).strip(), numbers["lat"],
+                     numbers["lon"], numbers["radius_km"], polygon)
 
 
 def _degrees(value: Any, low: float, high: float) -> float | None:
@@ -105,7 +173,7 @@ def _degrees(value: Any, low: float, high: float) -> float | None:
 
 
 def _coordinates(
-    where: str, raw: dict[str, Any], problems: list[str],
+    area_id: str, raw: dict[str, Any], problems: list[tuple[str, str]],
 ) -> tuple[float | None, float | None, tuple[tuple[float, float], ...] | None]:
     """An area's centre and boundary; each one that is wrong is left out and named in
     `problems` (what is wrong, and an example of a right value)."""
@@ -114,10 +182,12 @@ def _coordinates(
         lat = _degrees(raw.get("lat"), -90, 90)
         lon = _degrees(raw.get("lon"), -180, 180)
         if lat is None or lon is None:
-            problems.append(
-                f"{where}: lat = {raw.get('lat')!r}, lon = {raw.get('lon')!r} is not a point; "
+            problems.append((
+                area_id,
+                f"area {area_id!r}: lat = {raw.get('lat')!r}, lon = {raw.get('lon')!r} is not a "
+                "point; "
                 "lat is a number from -90 to 90 and lon one from -180 to 180, both in degrees "
-                "(example: lat = 20.8465, lon = 106.6830)")
+                "(example: lat = 20.8465, lon = 106.6830)"))
             lat = lon = None
     polygon = None
     if "polygon" in raw:
@@ -135,7 +205,9 @@ def _coordinates(
                 if len(found) >= 3:
                     polygon = tuple(found)
         if polygon is None:
-            problems.append(
-                f"{where}: polygon must be a list of at least 3 [lat, lon] corners in degrees "
-                "(example: polygon = [[20.850, 106.680], [20.850, 106.690], [20.845, 106.685]])")
+            problems.append((
+                area_id,
+                f"area {area_id!r}: polygon must be a list of at least 3 [lat, lon] corners in "
+                "degrees (example: polygon = [[20.850, 106.680], [20.850, 106.690], "
+                "[20.845, 106.685]])"))
     return lat, lon, polygon
