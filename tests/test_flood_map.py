@@ -204,7 +204,8 @@ def test_no_points_shows_the_ward_and_says_so(tmp_path: Path) -> None:
 
 @needs_browser
 def test_a_name_cannot_break_out_of_the_page(tmp_path: Path) -> None:
-    evil = "</script><script>document.documentElement.setAttribute('data-pwned','1')</script>"
+    pwn = "document.documentElement.setAttribute('data-pwned','1')"
+    evil = f"</script><script>{pwn}</script><img src=x onerror=\"{pwn}\">"
     areas = catalog(Area(id="evil", name_vi="Khu " + evil, name_en="x", lat=20.85, lon=106.68))
     page = write(tmp_path, [point(20.85, 106.68, 2, "knee", "evil")], areas,
                  title="Bản đồ <b>" + evil)

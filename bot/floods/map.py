@@ -17,10 +17,10 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
+from bot.floods.models import DEPTHS, FloodPoint
 from bot.reports.export import write_whole
 
 if TYPE_CHECKING:
-    from bot.floods.models import FloodPoint
     from bot.subscriptions.areas import AreaCatalog
 
 # The depth words of the bot's /report buttons, for the legend, the popups and the table.
@@ -145,8 +145,6 @@ def map_html(points: Sequence[FloodPoint], areas: AreaCatalog | None, *,
         raise ValueError("generated_at must be an aware datetime")
     zone = tz or generated_at.tzinfo
     assert zone is not None
-    from bot.floods.models import DEPTHS
-
     js, css, template = _assets()
     shown_points = []
     for p in points:
