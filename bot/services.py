@@ -44,10 +44,14 @@ class Services:
 
     @classmethod
     async def open(cls, config: Config) -> Services:
-        db = await Database.open(config.db_path, tz=config.tz)
         areas = AreaCatalog.load(config.content_dir / "areas.toml")
         for _area_id, problem in areas.problems:
             logger.warning("areas.toml: coordinates left out: %s", problem)
+        # Read before the database is open: a missing [ward] stops the start cleanly.
+        ward = areas.require_ward() if config.weather else None
+        settings = (WeatherSettings.load(config.content_dir / "weather.toml")
+                    if config.weather else None)
+        db = await Database.open(config.db_path, tz=config.tz)
         contacts = WardContacts.load(config.content_dir / "contacts.toml")
         roles = Roles(db)
         await roles.seed(config.lead_ids, config.staff_ids)
@@ -57,9 +61,7 @@ class Services:
         broadcasts = Broadcasts(db, areas)
         notices = Notices(db)
         weather: Weather | None = None
-        if config.weather:
-            ward = areas.require_ward()
-            settings = WeatherSettings.load(config.content_dir / "weather.toml")
+        if ward is not None and settings is not None:
             advisories = Advisories(db, broadcasts, settings, ward)
             for warning in config.warnings():
                 logger.warning("%s", warning)

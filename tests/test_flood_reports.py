@@ -77,6 +77,33 @@ def test_distances_are_haversine() -> None:
     assert geo.distance_km(*east(20.85, 106.68, 100), 20.85, 106.68) == pytest.approx(0.1)
 
 
+def test_the_grid_finds_the_same_clusters_as_comparing_every_pair() -> None:
+    """The grid is only a shortcut: on 600 random points (dense enough to chain) it links
+    exactly the pairs a comparison of every pair links."""
+    import random
+
+    rng = random.Random(15)
+    points = [(20.83 + rng.random() * 0.02, 106.66 + rng.random() * 0.02) for _ in range(600)]
+    points += [(-33.86 + rng.random() / 1000, 151.21 + rng.random() / 1000) for _ in range(20)]
+    parent = list(range(len(points)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(len(points)):
+        for j in range(i + 1, len(points)):
+            if geo.distance_km(*points[i], *points[j]) <= 0.1:
+                parent[root(j)] = root(i)
+    expected: dict[int, list[int]] = {}
+    for i in range(len(points)):
+        expected.setdefault(root(i), []).append(i)
+    found = geo.clusters(points)
+    assert sorted(found) == sorted(expected.values())
+    assert 1 < len(found) < len(points)  # some linked, some not: the test can tell
+
+
 def test_every_sample_centre_is_in_le_chan_and_placed_in_its_own_area(
         floods: FloodReports) -> None:
     for area in AREAS.areas:
@@ -278,6 +305,12 @@ async def test_checking_and_resolving_twice_at_once_change_it_once(
         await floods.resolve(rid + 100, 900002)
     with pytest.raises(LookupError):
         await floods.check(rid + 100, 900002)
+    for forged in (0, -1, 2**63, 10**40):  # from forged buttons: never a database error
+        assert await floods.get(forged) is None
+        with pytest.raises(LookupError):
+            await floods.check(forged, 900002)
+        with pytest.raises(LookupError):
+            await floods.resolve(forged, 900002)
 
 
 async def test_resolving_a_new_report_tells_its_reporter(floods: FloodReports) -> None:
@@ -327,3 +360,71 @@ async def test_in_period_lists_the_reports_made_in_it(floods: FloodReports,
     found = await floods.in_period((START + timedelta(hours=1)).isoformat(),
                                    (START + timedelta(hours=3)).isoformat())
     assert later.report is not None and [r.id for r in found] == [later.report.id]
+    # The bounds in any ISO 8601 spelling of UTC: "Z", no zone, or another offset.
+    for start in ("2026-10-05T05:00:00Z", "2026-10-05T05:00:00", "2026-10-05T12:00:00+07:00"):
+        assert [r.id for r in await floods.in_period(start, "2026-10-05T06:00:00Z")] == [
+            later.report.id]
+
+
+WARD_TOML = ('[ward]\nvi = "Phường Thử"\nen = "Test ward"\nlat = 20.8500\nlon = 106.6800\n'
+             'radius_km = 1.0\n')
+TWO_AREAS = ('[[area]]\nid = "a"\nvi = "Khu A"\nen = "A"\nlat = 20.8500\nlon = 106.6800\n'
+             '[[area]]\nid = "b"\nvi = "Khu B"\nen = "B"\nlat = 20.8550\nlon = 106.6800\n')
+
+
+def test_the_ward_circle_and_its_margin_decide_outside(tmp_path: Path) -> None:
+    path = tmp_path / "areas.toml"
+    path.write_text(WARD_TOML + TWO_AREAS, encoding="utf-8")
+    placer = Placer(AreaCatalog.load(path))
+    # radius 1 km + 1 km margin: 1.8 km south is still area a's, 2.2 km south is outside
+    assert placer.place(*north(20.85, 106.68, -1800)) == ("a", False)
+    assert placer.place(*north(20.85, 106.68, -2200)) == (None, True)
+    assert placer.place(*north(20.85, 106.68, 2300)) == (None, True)  # 1.75 km past b
+    # The ward's own polygon, where it has one, counts as inside even past the circle.
+    outline = ('polygon = [[20.80, 106.67], [20.80, 106.69], [20.86, 106.69], '
+               '[20.86, 106.67]]\n')
+    path.write_text(WARD_TOML + outline + TWO_AREAS, encoding="utf-8")
+    placer = Placer(AreaCatalog.load(path))
+    assert placer.place(*north(20.85, 106.68, -4000)) == ("a", False)
+    assert placer.place(*north(20.85, 106.68, -6000)) == (None, True)
+    # Without [ward]: the circle around the centres (here 278 m from their middle) plus 1 km.
+    path.write_text(TWO_AREAS, encoding="utf-8")
+    placer = Placer(AreaCatalog.load(path))
+    assert placer.place(*north(20.8525, 106.68, 1200)) == ("b", False)
+    assert placer.place(*north(20.8525, 106.68, 1400)) == (None, True)
+
+
+def test_content_check_names_wrong_coordinates_at_their_area(tmp_path: Path) -> None:
+    from bot.guides.content_check import area_coordinates
+
+    path = tmp_path / "areas.toml"
+    path.write_text(
+        WARD_TOML
+        + '[[area]]\nid = "lat-too-big"\nvi = "Khu 1"\nen = "1"\nlat = 120.85\nlon = 106.68\n'
+        + '[[area]]\nid = "lon-missing"\nvi = "Khu 2"\nen = "2"\nlat = 20.85\n'
+        + '[[area]]\nid = "two-corners"\nvi = "Khu 3"\nen = "3"\nlat = 20.85\nlon = 106.68\n'
+        + 'polygon = [[20.85, 106.68], [20.86, 106.69]]\n'
+        + '[[area]]\nid = "swapped"\nvi = "Khu 4"\nen = "4"\nlat = 106.68\nlon = 20.85\n'
+        + '[[area]]\nid = "far"\nvi = "Khu 5"\nen = "5"\nlat = 21.0285\nlon = 105.8542\n'
+        + '[[area]]\nid = "centre-out"\nvi = "Khu 6"\nen = "6"\nlat = 20.8450\nlon = 106.6800\n'
+        + 'polygon = [[20.8500, 106.6800], [20.8510, 106.6800], [20.8510, 106.6810]]\n'
+        + '[[area]]\nid = "fine"\nvi = "Khu 7"\nen = "7"\nlat = 20.8505\nlon = 106.6805\n'
+        + 'polygon = [[20.8500, 106.6800], [20.8510, 106.6800], [20.8510, 106.6810], '
+        + '[20.8500, 106.6810]]\n',
+        encoding="utf-8")
+    areas = AreaCatalog.load(path)  # the bot still starts: every area loads
+    assert [a.id for a in areas.areas][-1] == "fine" and len(areas.areas) == 7
+    assert areas.get("lat-too-big") is not None and areas.get("lat-too-big").lat is None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = {}
+    for problem in area_coordinates(path):
+        area_id = lines[problem.line - 1].split('"')[1]
+        found.setdefault(area_id, []).append(problem.message)
+    assert sorted(found) == ["centre-out", "far", "lat-too-big", "lon-missing", "swapped",
+                             "two-corners"]
+    assert "from -90 to 90" in found["lat-too-big"][0]
+    assert "at least 3" in found["two-corners"][0]
+    assert "not inside its polygon" in found["centre-out"][0]
+    assert "km from the ward" in found["far"][0]
+    # The shipped sample has none.
+    assert area_coordinates(data_dir("content") / "areas.toml") == []

@@ -151,6 +151,21 @@ def test_bad_usage_and_a_missing_database_exit_2(tmp_path: Path, history: Path) 
         assert result.stderr.startswith("sansang:") or "usage:" in result.stderr
 
 
+def test_a_database_from_before_0011_is_left_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+
+    async def old() -> None:
+        db = await Database.open(path, migrate=False)
+        await db.migrate([m for m in sorted((data_dir("db") / "migrations").glob("*.sql"))
+                          if m.name < "0011"])
+        await db.close()
+
+    asyncio.run(old())
+    result = sansang("reports", "--json", db=path)
+    assert result.returncode == 2
+    assert "0011_flood_reports.sql" in result.stderr and "sansang db migrate" in result.stderr
+
+
 @pytest.mark.skipif(importlib.util.find_spec("bot.floods.map") is not None,
                     reason="the map exists: its own tests cover --map")
 def test_map_says_it_is_not_available_yet(history: Path, tmp_path: Path) -> None:

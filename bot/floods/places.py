@@ -29,14 +29,17 @@ class Placer:
         self.centres = [(a.id, a.lat, a.lon) for a in areas.areas
                         if a.lat is not None and a.lon is not None]
         self.ward = ward_circle(areas)
+        self.outline = areas.ward.polygon if areas.ward is not None else None
 
     def place(self, lat: float, lon: float) -> tuple[str | None, bool]:
         """(area_id, outside): the area whose polygon holds the point; else, when the point is
-        in the ward, the area with the nearest centre; else (None, True)."""
+        in the ward (within its radius plus MARGIN_KM of its point, or inside its own polygon
+        when [ward] has one), the area with the nearest centre; else (None, True)."""
         for area_id, polygon in self.bounded:
             if geo.inside(lat, lon, polygon):
                 return area_id, False
-        if self.ward is not None and geo.distance_km(
+        in_outline = self.outline is not None and geo.inside(lat, lon, self.outline)
+        if not in_outline and self.ward is not None and geo.distance_km(
                 lat, lon, self.ward.lat, self.ward.lon) > self.ward.radius_km + MARGIN_KM:
             return None, True
         if not self.centres:

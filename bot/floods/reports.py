@@ -24,11 +24,23 @@ from bot.subscriptions.areas import AreaCatalog
 
 logger = logging.getLogger(__name__)
 
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a forged number past it is no report of ours
 PHOTO_ID_MAX = 512  # Telegram's file ids are well under this; anything longer is not one
 
 
 def _stamp(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _known(report_id: int) -> None:
+    """A number from a button (callback data can be forged) that cannot be a report's id."""
+    if not 0 < report_id <= MAX_ID:
+        raise LookupError(f"no flood report {report_id}")
+
+
+def _utc(stored: str) -> datetime:
+    at = datetime.fromisoformat(stored)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _degrees(value: object, low: float, high: float) -> float | None:
@@ -111,6 +123,8 @@ class FloodReports:
         return Submitted(saved, None)
 
     async def get(self, report_id: int) -> FloodReport | None:
+        if not 0 < report_id <= MAX_ID:
+            return None
         return await store.get(self.db, report_id)
 
     async def add_message(self, report_id: int, chat_id: int, message_id: int) -> None:
@@ -125,6 +139,7 @@ class FloodReports:
         """Mark a new report checked: (the report now, whether this call changed it). A report
         already checked or resolved is left as it is, so two presses at once change it once.
         Raises LookupError for a report that is not there. The caller checks the role."""
+        _known(report_id)
         now = _stamp(self.clock())
         async with self.db.transaction() as conn:
             changed = await store.set_checked(conn, report_id, user_id, now)
@@ -142,6 +157,7 @@ class FloodReports:
         None, whether this call changed it). The chat is read and cleared in the transaction
         that resolves, so only the one press that changed it gets it back.
         Raises LookupError for a report that is not there. The caller checks the role."""
+        _known(report_id)
         now = _stamp(self.clock())
         async with self.db.transaction() as conn:
             changed, chat = await store.set_resolved(conn, report_id, user_id, now)
@@ -154,8 +170,10 @@ class FloodReports:
         return report, chat, changed
 
     async def in_period(self, start_utc: str, end_utc: str) -> list[FloodReport]:
-        """Reports created from `start_utc` to before `end_utc` (UTC ISO 8601), oldest first."""
-        return await store.created_between(self.db, start_utc, end_utc)
+        """Reports created from `start_utc` to before `end_utc` (ISO 8601; a time without a zone
+        is UTC), oldest first. Raises ValueError for a time that is not ISO 8601."""
+        return await store.created_between(self.db, _stamp(_utc(start_utc)),
+                                           _stamp(_utc(end_utc)))
 
     async def points(self, *, since: datetime | None = None,
                      until: datetime | None = None) -> list[FloodPoint]:

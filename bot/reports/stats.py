@@ -242,10 +242,10 @@ async def _report(db: Database, areas: AreaCatalog, period: Period,
     for r in await flood_store.counts_by_area_and_month(db, first_day, last_day):
         figures(r["area_id"]).flood_reports += r["n"]
         by_month[r["month"]].flood_reports += r["n"]
-    placer = Placer(areas)
-    reports = await flood_store.created_between(db, start, end)
-    for point in await asyncio.to_thread(cluster, reports, placer):
-        figures(point.area_id).flooding_points += 1
+    if await flood_store.present(db):
+        reports = await flood_store.created_between(db, start, end)
+        for point in await asyncio.to_thread(cluster, reports, Placer(areas)):
+            figures(point.area_id).flooding_points += 1
     views: Counter[str] = Counter()
     for r in await queries.views_by_topic(db, first_day, last_day):
         views[r["topic"]] += r["n"]

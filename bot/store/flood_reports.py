@@ -151,6 +151,14 @@ async def created_between(db: Database, start: str | None, end: str | None) -> l
     return [to_report(r) for r in rows]
 
 
+async def present(db: Database) -> bool:
+    """Whether the database has the table (migration 0011): a report of an older file reads
+    none instead of failing."""
+    return await db.fetchone(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'flood_reports'"
+    ) is not None
+
+
 async def counts_by_area_and_month(db: Database, first_day: str, last_day: str) -> list[Any]:
     """(area_id, month YYYY-MM, n): reports made between two local days (inclusive), from the
     outreach log's daily roll-up like every other count of the report."""

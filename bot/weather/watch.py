@@ -30,11 +30,12 @@ STREAK_KEY = "failures"
 OUTAGE_KEY = "outage_since"
 TOLD_KEY = "outage_told"
 ERROR_KEY = "last_error"
+OUTAGES_KEY = "outages"  # how many outages began: with the start, a notice key never reused
 
 
 def dump_forecast(forecast: Forecast) -> str:
     return json.dumps({
-        "fetched_at": forecast.fetched_at.isoformat(timespec="seconds"),
+        "fetched_at": forecast.fetched_at.isoformat(),
         "days": [[d.day.isoformat(), d.rain_mm, d.temp_max, d.temp_min, d.temp_mean,
                   d.wind_kmh, d.gust_kmh] for d in forecast.days],
     })
@@ -89,15 +90,19 @@ class Weather:
         try:
             now = self.clock().astimezone(UTC).isoformat(timespec="seconds")
             streak = int(await store.state_get(self.db, STREAK_KEY) or 0) + 1
-            since = await store.state_get(self.db, OUTAGE_KEY) or now
+            since = await store.state_get(self.db, OUTAGE_KEY)
+            outages = int(await store.state_get(self.db, OUTAGES_KEY) or 0)
             told = await store.state_get(self.db, TOLD_KEY)
             async with self.db.transaction() as conn:
+                if since is None:  # this failure starts an outage
+                    since, outages = now, outages + 1
+                    await store.state_set(conn, OUTAGE_KEY, since)
+                    await store.state_set(conn, OUTAGES_KEY, str(outages))
                 await store.state_set(conn, STREAK_KEY, str(streak))
-                await store.state_set(conn, OUTAGE_KEY, since)
                 await store.state_set(conn, ERROR_KEY, reason)
             if streak >= self.settings.failures_before_notice and told is None:
                 await self.notices.tell(Notice(
-                    f"weather:down:{since}", "weather_down",
+                    f"weather:down:{outages}:{since}", "weather_down",
                     {"count": str(streak), "error": reason, **self._since(since)}))
                 async with self.db.transaction() as conn:
                     await store.state_set(conn, TOLD_KEY, since)
@@ -108,12 +113,13 @@ class Weather:
     async def _succeeded(self, forecast: Forecast) -> None:
         since = await store.state_get(self.db, OUTAGE_KEY)
         told = await store.state_get(self.db, TOLD_KEY)
+        outages = await store.state_get(self.db, OUTAGES_KEY)
         async with self.db.transaction() as conn:
             await store.state_set(conn, FORECAST_KEY, dump_forecast(forecast))
             for key in (STREAK_KEY, OUTAGE_KEY, TOLD_KEY, ERROR_KEY):
                 await store.state_set(conn, key, None)
         if told is not None and since is not None:
-            await self.notices.tell(Notice(f"weather:back:{since}", "weather_back",
+            await self.notices.tell(Notice(f"weather:back:{outages}:{since}", "weather_back",
                                            self._since(since)))
 
     def _since(self, since: str) -> dict[str, str]:
