@@ -280,7 +280,7 @@ def test_sansang_reports_map_writes_the_page(db: Path, tmp_path: Path) -> None:
     listed = sansang(db, "reports", "--json", "--from", "2026-11-01", "--to", "2026-11-30")
     points = json.loads(listed.stdout)
     page = Page(out.read_text(encoding="utf-8"))
-    assert "Bản đồ điểm ngập từ 01/11/2026 đến 30/11/2026" in page.text
+    assert "Bản đồ điểm ngập – Phường Lê Chân từ 01/11/2026 đến 30/11/2026" in page.text
     assert [int(r[1]) for r in page.rows] == [p["reports"] for p in points] == [1, 2, 1]
     assert [r[5:] for r in page.rows] == [[f"{p['lat']:.5f}", f"{p['lon']:.5f}"] for p in points]
     if BROWSER is not None:  # and as a browser shows it

@@ -88,7 +88,7 @@ def write_map(points: list[FloodPoint], areas: AreaCatalog, path: Path, config: 
     """`--map PATH.html`: the points on one self-contained HTML map (bot/floods/map.py)."""
     from bot.floods import map as flood_map
 
-    title = flood_map.DEFAULT_TITLE
+    title = flood_map.default_title(areas)
     if args.from_ is not None:
         first, last = (date.fromisoformat(d).strftime("%d/%m/%Y") for d in (args.from_, args.to))
         title += f" từ {first} đến {last}"

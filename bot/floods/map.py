@@ -87,10 +87,16 @@ def _shown(moment: datetime) -> str:
     return moment.strftime("%d/%m/%Y %H:%M")
 
 
+def default_title(areas: AreaCatalog | None) -> str:
+    """"Bản đồ điểm ngập – Phường Lê Chân" (the ward's name from [ward] when the file has it)."""
+    ward = areas.ward if areas is not None else None
+    return f"{DEFAULT_TITLE} – {ward.name_vi}" if ward is not None else DEFAULT_TITLE
+
+
 def _centre(areas: AreaCatalog | None) -> tuple[float, float]:
-    ward = getattr(areas, "ward", None)  # issue 14's [ward] table, where the catalog has it
-    if ward is not None and ward.lat is not None and ward.lon is not None:
-        return float(ward.lat), float(ward.lon)
+    ward = areas.ward if areas is not None else None
+    if ward is not None:
+        return ward.lat, ward.lon
     placed = [(a.lat, a.lon) for a in (areas.areas if areas else ())
               if a.lat is not None and a.lon is not None]
     if placed:
@@ -135,12 +141,12 @@ def _row(index: int, p: dict[str, Any]) -> str:
 
 
 def map_html(points: Sequence[FloodPoint], areas: AreaCatalog | None, *,
-             title: str = DEFAULT_TITLE, generated_at: datetime,
+             title: str | None = None, generated_at: datetime,
              tz: tzinfo | None = None, tiles: str = OSM_TILES,
              tile_attribution: str = OSM_ATTRIBUTION) -> str:
     """The map page as text. `generated_at` is aware; times are shown in `tz` (default: the
     zone of `generated_at`). `points` keep their order in the table (worst first from
-    FloodReports.points)."""
+    FloodReports.points). `title` defaults to `default_title(areas)`."""
     if generated_at.tzinfo is None:
         raise ValueError("generated_at must be an aware datetime")
     zone = tz or generated_at.tzinfo
@@ -183,7 +189,8 @@ def map_html(points: Sequence[FloodPoint], areas: AreaCatalog | None, *,
         sample = ('<p class="note">Tên và vị trí các khu trên bản đồ là dữ liệu mẫu, '
                   "chưa phải ranh giới chính thức.</p>")
     return template.substitute(
-        title=html.escape(title), meta=html.escape(meta),
+        title=html.escape(title if title is not None else default_title(areas)),
+        meta=html.escape(meta),
         empty=f'<p class="empty">{EMPTY_VI}</p>' if not points else "",
         sample=sample, legend_depths=legend_depths, legend_sizes=_legend_sizes(),
         count=len(points), rows=rows, data=_json_for_script(data),
@@ -192,7 +199,7 @@ def map_html(points: Sequence[FloodPoint], areas: AreaCatalog | None, *,
 
 
 def write_map(points: Sequence[FloodPoint], areas: AreaCatalog | None, path: Path, *,
-              title: str = DEFAULT_TITLE, generated_at: datetime,
+              title: str | None = None, generated_at: datetime,
               tz: tzinfo | None = None) -> Path:
     """Write the map page to `path`, whole or not at all."""
     page = map_html(points, areas, title=title, generated_at=generated_at, tz=tz)
