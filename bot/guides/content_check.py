@@ -181,9 +181,10 @@ def dangerous_lines(guide: Guide, phrases: list[DangerousPhrase]) -> list[Proble
 
 
 def check(content: Path, campaigns_dir: Path | None = None,
-          db_path: Path | None = None) -> tuple[Library, list[Problem]]:
+          db_path: Path | None = None, *, weather: bool = False) -> tuple[Library, list[Problem]]:
     """Every problem of the content (and of the campaigns, when their folder is given; of the
-    staff's weekly broadcasts stored in the database, when one is there)."""
+    staff's weekly broadcasts stored in the database, when one is there; of the weather
+    advisories' files, with `weather`: `sansang content check` always checks them)."""
     library = Library.load(content)
     problems = list(library.problems)
     try:
@@ -223,7 +224,8 @@ def check(content: Path, campaigns_dir: Path | None = None,
         except ContentError as exc:
             problems.append(Problem(content / name, 1, str(exc)))
     problems += area_coordinates(content / "areas.toml")
-    problems += check_weather(content, set(library.ids()))
+    if weather:
+        problems += check_weather(content, set(library.ids()))
     if campaigns_dir is not None:
         problems += check_campaigns(content, campaigns_dir, db_path, set(library.ids()))
     return library, problems
@@ -337,7 +339,7 @@ def coverage(library: Library) -> str:
 
 def run(content: Path, show_coverage: bool = False, *, campaigns_dir: Path | None = None,
         db_path: Path | None = None) -> int:
-    library, problems = check(content, campaigns_dir, db_path)
+    library, problems = check(content, campaigns_dir, db_path, weather=True)
     for lang in ("vi", "en"):
         have = len(library.in_lang(lang))
         if have < MIN_GUIDES:
