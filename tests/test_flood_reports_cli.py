@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import importlib.util
 import io
 import json
 import os
@@ -164,14 +163,6 @@ def test_a_database_from_before_0011_is_left_as_it_is(tmp_path: Path) -> None:
     result = sansang("reports", "--json", db=path)
     assert result.returncode == 2
     assert "0011_flood_reports.sql" in result.stderr and "sansang db migrate" in result.stderr
-
-
-@pytest.mark.skipif(importlib.util.find_spec("bot.floods.map") is not None,
-                    reason="the map exists: its own tests cover --map")
-def test_map_says_it_is_not_available_yet(history: Path, tmp_path: Path) -> None:
-    result = sansang("reports", "--map", str(tmp_path / "map.html"), db=history)
-    assert result.returncode == 2 and "not available yet" in result.stderr
-    assert not (tmp_path / "map.html").exists()
 
 
 def test_the_export_appends_flood_reports_and_points_per_area(history: Path,

@@ -151,3 +151,17 @@ def test_a_copy_without_its_migrations_says_so(venv: Path, tmp_path: Path) -> No
         shutil.move(moved, folder)
     assert migrated.returncode == 2
     assert "no migrations in" in migrated.stderr and "reinstall" in migrated.stderr
+
+
+def test_an_installed_copy_writes_the_flood_map(venv: Path, tmp_path: Path) -> None:
+    """The map's page template and the Leaflet it inlines ship in the wheel (package-data)."""
+    env = _clean_env(SANSANG_DB=str(tmp_path / "sansang.sqlite3"))
+    sansang = venv / "bin" / "sansang"
+    migrated = _run([sansang, "db", "migrate"], tmp_path, env)
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    page = tmp_path / "diem-ngap.html"
+    drawn = _run([sansang, "reports", "--map", page], tmp_path, env)
+    assert drawn.returncode == 0, drawn.stdout + drawn.stderr
+    text = page.read_text(encoding="utf-8")
+    assert "Leaflet 1.9.4" in text and ".leaflet-container" in text
+    assert "Chưa có điểm ngập nào" in text

@@ -190,8 +190,6 @@ def export_usage(args: argparse.Namespace) -> str | None:
                            quarter=args.quarter, year=args.year)
     except ValueError as exc:
         return str(exc)
-    if args.format == "geojson":
-        return "--format geojson (flood reports) is not available yet; use csv, xlsx or docx"
     return None
 
 
@@ -206,10 +204,21 @@ async def export(config: Config, db: Database, args: argparse.Namespace) -> int:
         from bot.reports import docx
 
         settings = docx.load_settings(config.content_dir / docx.SETTINGS_FILE)
-    report = await stats.report(db, AreaCatalog.load(config.content_dir / "areas.toml"), period)
+    areas = AreaCatalog.load(config.content_dir / "areas.toml")
     out = Path(args.out)
+    geojson_data = None
+    if args.format == "geojson":  # the period's flood reports and points, for GIS tools
+        from bot.floods import geojson
+        from bot.floods.reports import FloodReports
+
+        start, end = period.utc_bounds(config.tz)
+        geojson_data = await geojson.for_period(FloodReports(db, areas), start, end, config.tz)
+    else:
+        report = await stats.report(db, areas, period)
     try:
-        if settings is not None:
+        if geojson_data is not None:
+            exporter.write_whole(geojson_data, out)
+        elif settings is not None:
             docx.write(report, settings, out, datetime.now(config.tz).date())
         else:
             exporter.write(report, args.format, out)

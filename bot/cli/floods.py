@@ -9,11 +9,9 @@ worst_depth, first_seen, last_seen, area_id, outside`. `--map PATH.html`: the ma
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import json
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.config import Config
@@ -21,8 +19,6 @@ from bot.floods.models import FloodPoint
 from bot.floods.reports import FloodReports
 from bot.store import Database
 from bot.subscriptions.areas import AreaCatalog
-
-MAP_MODULE = "bot.floods.map"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -78,7 +74,7 @@ async def run(config: Config, db: Database, args: argparse.Namespace) -> int:
     areas = AreaCatalog.load(config.content_dir / "areas.toml")
     points = await FloodReports(db, areas).points(since=since, until=until)
     if args.map is not None:
-        return write_map(points, areas, Path(args.map))
+        return write_map(points, areas, Path(args.map), config, args)
     if args.json:
         print(json.dumps([as_json(p, config) for p in points], ensure_ascii=False, indent=2))
         return 0
@@ -87,17 +83,18 @@ async def run(config: Config, db: Database, args: argparse.Namespace) -> int:
     return 0
 
 
-# --- The map (`--map PATH.html`): built by bot/floods/map.py (branch i15-map). -----------------
-# That module provides `write_map(points, areas, path)`; until it exists the option says so and
-# exits 2. Nothing else here needs to change when it lands.
-def write_map(points: list[FloodPoint], areas: AreaCatalog, path: Path) -> int:
-    if importlib.util.find_spec(MAP_MODULE) is None:
-        print("sansang: --map: the map is not available yet in this version; use --json or the "
-              "text listing", file=sys.stderr)
-        return 2
-    module = importlib.import_module(MAP_MODULE)
+def write_map(points: list[FloodPoint], areas: AreaCatalog, path: Path, config: Config,
+              args: argparse.Namespace) -> int:
+    """`--map PATH.html`: the points on one self-contained HTML map (bot/floods/map.py)."""
+    from bot.floods import map as flood_map
+
+    title = flood_map.default_title(areas)
+    if args.from_ is not None:
+        first, last = (date.fromisoformat(d).strftime("%d/%m/%Y") for d in (args.from_, args.to))
+        title += f" từ {first} đến {last}"
     try:
-        module.write_map(points, areas, path)
+        flood_map.write_map(points, areas, path, title=title,
+                            generated_at=datetime.now(config.tz))
     except OSError as exc:
         print(f"sansang: cannot write --map {path}: {exc.strerror or exc}. Give a file path in "
               "a writable folder, e.g. --map diem-ngap.html", file=sys.stderr)
