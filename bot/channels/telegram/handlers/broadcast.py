@@ -8,12 +8,10 @@ every step, typed answer and button re-checks the role (callback data can be for
 
 from __future__ import annotations
 
-import functools
 import html
 import logging
 import re
 import warnings
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -32,7 +30,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.broadcasts.broadcasts import BroadcastError
 from bot.broadcasts.delivery import escape_staff_text
-from bot.channels.telegram.handlers import callbacks, fallback, recipient_kinds
+from bot.channels.telegram.handlers import callbacks, flows, recipient_kinds
 from bot.channels.telegram.handlers.access import staff_chat
 from bot.channels.telegram.handlers.common import (
     answer,
@@ -81,8 +79,7 @@ def _draft(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
 
 
 def _drop(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT, None)
+    flows.drop(context, DRAFT)
 
 
 def _target_markup(context: ContextTypes.DEFAULT_TYPE, lang: str):  # type: ignore[no-untyped-def]
@@ -534,36 +531,14 @@ def _weekly_campaign(draft: dict[str, Any], tz: Any) -> Any:
     )
 
 
-Step = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int | None]]
-
-
-def _ends_on_error(callback: Step) -> Step:
-    """A step that fails (Telegram down, a bug) ends the wizard, logged and apologised for by the
-    error handler: PTB keeps a failed step's state with no timeout, and that state would take
-    the staff member's questions for good."""
-
-    @functools.wraps(callback)
-    async def step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-        try:
-            return await callback(update, context)
-        except Exception as exc:
-            _drop(context)
-            context.error = exc
-            await fallback.on_error(update, context)
-            return END
-
-    return step
+def _ends_on_error(callback: flows.Step) -> flows.Step:
+    return flows.ends_on_error(callback, DRAFT)
 
 
 def _buttons_of(step: int) -> CallbackQueryHandler:  # type: ignore[type-arg]
     """The wizard buttons step `step` takes, parsed strictly (callbacks.parse)."""
-
-    def matches(data: object) -> bool:
-        action = callbacks.parse(data if isinstance(data, str) else None)
-        return (action is not None and action.name == "broadcast"
-                and action.args[0] in STEPS[step])
-
-    return CallbackQueryHandler(_ends_on_error(pressed), pattern=matches)
+    return CallbackQueryHandler(_ends_on_error(pressed),
+                                pattern=flows.buttons_of("broadcast", STEPS[step]))
 
 
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]

@@ -9,11 +9,10 @@ told. Staff copies are sent by flood_staff, as a task, once the report is saved.
 
 from __future__ import annotations
 
-import functools
 import html
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -37,7 +36,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.channels.telegram.handlers import callbacks, fallback, flood_staff
+from bot.channels.telegram.handlers import callbacks, flood_staff, flows
 from bot.channels.telegram.handlers.common import (
     answer,
     buttons,
@@ -77,8 +76,7 @@ def _draft(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any] | None:
 
 
 def _drop(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(DRAFT, None)
+    flows.drop(context, DRAFT)
 
 
 def _location_keyboard(lang: str) -> ReplyKeyboardMarkup:
@@ -502,34 +500,13 @@ async def location_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             reply_markup=menu_only(row.lang))
 
 
-Step = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int | None]]
-
-
-def _ends_on_error(callback: Step) -> Step:
-    """A step that fails (Telegram down, a bug) ends the flow, logged and apologised for: PTB
-    keeps a failed step's state with no timeout, and it would take the resident's questions."""
-
-    @functools.wraps(callback)
-    async def step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-        try:
-            state = await callback(update, context)
-            await answer(update, context)  # a button's spinner stops (no-op if answered)
-            return state
-        except Exception as exc:
-            _drop(context)
-            context.error = exc
-            await fallback.on_error(update, context)
-            return END
-
-    return step
+def _ends_on_error(callback: flows.Step) -> flows.Step:
+    """A step that fails ends the flow (see flows.ends_on_error); a button's spinner stops."""
+    return flows.ends_on_error(callback, DRAFT, stop_spinner=True)
 
 
 def _buttons(*steps: str) -> Callable[[object], bool]:
-    def matches(data: object) -> bool:
-        action = callbacks.parse(data if isinstance(data, str) else None)
-        return action is not None and action.name == "report" and action.args[0] in steps
-
-    return matches
+    return flows.buttons_of("report", steps)
 
 
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]

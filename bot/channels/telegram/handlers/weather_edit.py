@@ -7,10 +7,9 @@ done, with /cancel, or after EDIT_TIMEOUT without an answer. Every step re-check
 
 from __future__ import annotations
 
-import functools
 import logging
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
@@ -27,7 +26,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.broadcasts.broadcasts import MAX_TEXT
 from bot.channels.telegram import weather_jobs
-from bot.channels.telegram.handlers import callbacks, fallback
+from bot.channels.telegram.handlers import callbacks, flows
 from bot.channels.telegram.handlers.common import answer, buttons, chat_row, services
 from bot.channels.telegram.handlers.weather import esc
 from bot.channels.telegram.handlers.weather_staff import STALE, decided_answer, staff_row
@@ -50,8 +49,7 @@ def _editing(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any]:
 
 
 def _drop(context: ContextTypes.DEFAULT_TYPE) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(EDITING, None)
+    flows.drop(context, EDITING)
 
 
 async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
@@ -212,32 +210,12 @@ async def timed_out(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.warning("could not tell a staff chat its editing ended", exc_info=True)
 
 
-Step = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int | None]]
-
-
-def _ends_on_error(callback: Step) -> Step:
-    """A failing step ends the editing (apologised for by the error handler): a failed step's
-    state would otherwise take the staff member's questions for good."""
-
-    @functools.wraps(callback)
-    async def step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-        try:
-            return await callback(update, context)
-        except Exception as exc:
-            _drop(context)
-            context.error = exc
-            await fallback.on_error(update, context)
-            return END
-
-    return step
+def _ends_on_error(callback: flows.Step) -> flows.Step:
+    return flows.ends_on_error(callback, EDITING)
 
 
 def _weather_buttons(*steps: str) -> Callable[[object], bool]:
-    def matches(data: object) -> bool:
-        action = callbacks.parse(data if isinstance(data, str) else None)
-        return action is not None and action.name == "weather" and action.args[0] in steps
-
-    return matches
+    return flows.buttons_of("weather", steps)
 
 
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]
