@@ -47,6 +47,9 @@ class Config:
     weather: bool = True
     weather_url: str = DEFAULT_WEATHER_URL
     weather_interval: int = 3600
+    # A Telegram group of ward staff that gets residents' flood reports instead of each staff and
+    # lead private chat (None: the private chats).
+    staff_group: int | None = None
     content_dir: Path = field(default_factory=lambda: data_dir("content"))
     campaigns_dir: Path = field(default_factory=lambda: data_dir("broadcasts"))
 
@@ -123,6 +126,7 @@ class Config:
             weather_interval=int(
                 _number(env, "SANSANG_WEATHER_INTERVAL", 3600, 1, 86400, "3600")
             ),
+            staff_group=_group_id(env, "SANSANG_STAFF_GROUP"),
             content_dir=Path(env.get("SANSANG_CONTENT", "").strip() or data_dir("content")),
             campaigns_dir=_campaigns_dir(env),
         )
@@ -159,6 +163,20 @@ def _ids(env: Mapping[str, str], name: str) -> frozenset[int]:
             )
         ids.add(int(part))
     return frozenset(ids)
+
+
+def _group_id(env: Mapping[str, str], name: str) -> int | None:
+    """A Telegram group's chat id: negative (a supergroup's starts with -100)."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"-\d{1,19}", raw):
+        raise ConfigError(
+            f"{name}={raw!r} is not a Telegram group's chat id (a negative number: add the bot "
+            "to the group; its log then says 'added to a group, chat id …'). Example of a "
+            f"right value: {name}=-1001234567890"
+        )
+    return int(raw)
 
 
 def _number(

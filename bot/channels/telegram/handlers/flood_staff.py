@@ -103,28 +103,43 @@ async def _lang(svc: Services, chat_id: int) -> str:
 
 
 async def send_copies(app: Application, report: FloodReport) -> None:  # type: ignore[type-arg]
-    """The new report to every staff and lead private chat (a photo with the text as its caption,
-    or the text alone), each copy recorded to be updated later. One chat failing never stops the
-    others; a chat that already has its copy (a report sent twice) is not sent another."""
+    """The new report to the staff group (SANSANG_STAFF_GROUP) or, without one or when it cannot
+    be reached, to every staff and lead private chat (a photo with the text as its caption, or the
+    text alone), each copy recorded to be updated later. One chat failing never stops the others;
+    a chat that already has its copy (a report sent twice) is not sent another."""
     svc: Services = app.bot_data["services"]
     have = {chat for chat, _message in await svc.flood_reports.messages(report.id)}
+    group = svc.config.staff_group
+    if group is not None:
+        if group in have or await _send_copy(app, svc, report, group):
+            return
+        logger.warning("flood report %d could not reach the staff group; it goes to the staff "
+                       "and lead private chats instead", report.id)
     for chat in sorted({r.user_id for r in await svc.roles.list()} - have):
-        try:
-            lang = await _lang(svc, chat)
-            text, markup = copy_text(svc, report, lang), copy_markup(report, lang)
-            message = None
-            if report.photo_file_id:
-                try:
-                    message = await app.bot.send_photo(chat, report.photo_file_id, caption=text,
-                                                       reply_markup=markup)
-                except BadRequest as exc:  # the photo is gone or unusable: the text still goes
-                    logger.warning("flood report %d: photo not sent (%s)", report.id, exc)
-            if message is None:
-                message = await app.bot.send_message(chat, text, reply_markup=markup)
-            await svc.flood_reports.add_message(report.id, chat, message.message_id)
-        except Exception:  # one staff chat failing must not stop telling the others
-            logger.warning("could not send flood report %d to a staff chat", report.id,
-                           exc_info=True)
+        await _send_copy(app, svc, report, chat)
+
+
+async def _send_copy(app: Application, svc: Services,  # type: ignore[type-arg]
+                     report: FloodReport, chat: int) -> bool:
+    """One staff copy to one chat, recorded; False (logged) when it could not be sent."""
+    try:
+        lang = await _lang(svc, chat)
+        text, markup = copy_text(svc, report, lang), copy_markup(report, lang)
+        message = None
+        if report.photo_file_id:
+            try:
+                message = await app.bot.send_photo(chat, report.photo_file_id, caption=text,
+                                                   reply_markup=markup)
+            except BadRequest as exc:  # the photo is gone or unusable: the text still goes
+                logger.warning("flood report %d: photo not sent (%s)", report.id, exc)
+        if message is None:
+            message = await app.bot.send_message(chat, text, reply_markup=markup)
+        await svc.flood_reports.add_message(report.id, chat, message.message_id)
+        return True
+    except Exception:  # one staff chat failing must not stop telling the others
+        logger.warning("could not send flood report %d to a staff chat", report.id,
+                       exc_info=True)
+        return False
 
 
 async def _update_copies(app: Application, report: FloodReport,  # type: ignore[type-arg]

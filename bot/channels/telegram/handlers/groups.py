@@ -31,6 +31,9 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             await svc.subscriptions.set_blocked(chat.id, blocked=not is_in)
         return
     if is_in and not was_in:
+        # A group's id is no one's personal data; the operator needs it for SANSANG_STAFF_GROUP.
+        logger.info("added to a group, chat id %d (set SANSANG_STAFF_GROUP to it if this is "
+                    "the ward staff's group)", chat.id)
         row = await chat_row(update, context)
         _ = gettext(row.lang)
         greeting = _(
