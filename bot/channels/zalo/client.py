@@ -1,7 +1,7 @@
 """Zalo's HTTP API, the subset the bot uses (DESIGN.md, "Zalo"), on one httpx client.
 
 Every answer is HTTP 200; an error is `{"error": <negative>, "message": …}`. Token errors
-(-216/-220) refresh the token once and resend; -32 (rate) backs off and retries a bounded number
+(-216/-220; -124 on the template root) refresh the token once and resend; -32 (rate) backs off and retries a bounded number
 of times; any other error is raised as `ZaloError` with Zalo's code and message.
 
 Errors:
@@ -23,7 +23,8 @@ from bot.store.zalo import TokenPair
 
 logger = logging.getLogger(__name__)
 
-TOKEN_ERRORS = frozenset({-216, -220})
+# -124: the template (business) root's name for a bad token (seen in production clients)
+TOKEN_ERRORS = frozenset({-216, -220, -124})
 RATE_ERROR = -32
 NOT_FOLLOWER = -213
 WINDOW_CLOSED = frozenset({-230, -232})

@@ -62,14 +62,15 @@ def normalise_phone(raw: object) -> str | None:
 
 def _event_time(event: dict[str, Any]) -> str:
     """The event's time (Zalo: milliseconds since the epoch, as a string), UTC ISO; now if
-    missing or absurd."""
+    missing or in the future (Zalo posts an event again for hours when we did not answer, so
+    an older time is kept: it never moves the last interaction back)."""
     now = datetime.now(UTC)
     try:
         at = datetime.fromtimestamp(int(str(event.get("timestamp"))) / 1000, UTC)
     except (TypeError, ValueError, OverflowError, OSError):
         at = now
-    if at > now or (now - at).days > 1:
-        at = now  # the window counts from what we trust: never from the future
+    if at > now:
+        at = now  # the windows never count from the future
     return at.isoformat(timespec="seconds")
 
 
