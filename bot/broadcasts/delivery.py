@@ -10,6 +10,7 @@ the rate.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import enum
 import html
 import logging
@@ -56,6 +57,12 @@ def in_flight_for(rate: float) -> int:
 def duplicates_bound(rate: float) -> int:
     """The most a crash can resend: what was in flight plus results not yet written."""
     return in_flight_for(rate) + FLUSH_ROWS
+
+
+sending_broadcast: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "sending_broadcast", default=None)
+"""The broadcast a sender is called for (each send runs in its own task): a channel that tags
+its messages (Zalo's template `tracking_id`) reads it without changing `Sender.send`."""
 
 
 class Outcome(enum.Enum):
@@ -432,6 +439,7 @@ class Delivery:
                 return
             text = b.text_en if row.lang == "en" and b.text_en else b.text_vi
             silent = not b.urgent and self.night.contains(self.now(), self.tz)
+            sending_broadcast.set(row.broadcast_id)  # this task's own context
             try:
                 result = await self.sender.send(row.chat_id, escape_staff_text(text),
                                                 silent=silent)
