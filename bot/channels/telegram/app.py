@@ -173,8 +173,7 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         from bot.channels.zalo import app as zalo_app
 
         app.bot_data["zalo"] = await zalo_app.start(
-            services, config, functools.partial(flood_staff.send_copies, app),
-            reporter=app.bot_data.get("reporter"))
+            services, config, functools.partial(flood_staff.send_copies, app))
     if services.weather is not None:
         # Forecast polls (first a second after start) and reminders of undecided drafts.
         weather_jobs.schedule(app, config.weather_interval)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.broadcasts.delivery import Delivery, Reporter
+from bot.broadcasts.delivery import Delivery
 from bot.channels.zalo.client import ZaloClient
 from bot.channels.zalo.handlers import ZaloHandlers
 from bot.channels.zalo.sender import ZALO_RATE, ZaloSender
@@ -64,12 +64,12 @@ def build_client(config: Config) -> ZaloClient:
                       business_url=config.zalo_business_url)
 
 
-async def start(services: Services, config: Config, tell_staff_of_report: TellStaff, *,
-                reporter: Reporter | None = None) -> ZaloChannel:
+async def start(services: Services, config: Config,
+                tell_staff_of_report: TellStaff) -> ZaloChannel:
     """Open the Zalo channel: tokens (first start: from ZALO_REFRESH_TOKEN), the webhook on
     SANSANG_ZALO_WEBHOOK and the Zalo delivery worker. `tell_staff_of_report(report)` sends a
-    resident's flood report to staff in Telegram; `reporter` shows staff a broadcast's
-    progress and summary (whichever channel's worker finishes a broadcast reports it)."""
+    resident's flood report to staff in Telegram. (The Telegram worker closes broadcasts and
+    tells staff their progress and summary, Zalo's rows included.)"""
     client = build_client(config)
     try:
         tokens = Tokens(services.db, client, services.notices, config.zalo_refresh_token)
@@ -80,8 +80,7 @@ async def start(services: Services, config: Config, tell_staff_of_report: TellSt
         sender = ZaloSender(services, client, billable=config.zalo_billable,
                             template_id=config.zalo_template)
         delivery = Delivery(services.db, services.broadcasts, sender, rate=ZALO_RATE,
-                            tz=config.tz, in_flight=ZALO_IN_FLIGHT, reporter=reporter,
-                            channel="zalo")
+                            tz=config.tz, in_flight=ZALO_IN_FLIGHT, channel="zalo")
         channel = ZaloChannel(services, config, client, tokens, handlers, webhook, delivery)
         await channel._run()
     except BaseException:

@@ -1,8 +1,9 @@
 """Zalo's HTTP API, the subset the bot uses (DESIGN.md, "Zalo"), on one httpx client.
 
 Every answer is HTTP 200; an error is `{"error": <negative>, "message": …}`. Token errors
-(-216/-220; -124 on the template root) refresh the token once and resend; -32 (rate) backs off and retries a bounded number
-of times; any other error is raised as `ZaloError` with Zalo's code and message.
+(-216/-220; -124 on the template root) refresh the token once and resend; -32 (rate) backs
+off and retries a bounded number of times; any other error is raised as `ZaloError` with
+Zalo's code and message.
 
 Errors:
     ZaloError            Zalo answered an error code (`.code`, `.message`)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from bot.broadcasts.delivery import Outcome, SendResult
+from bot.broadcasts.delivery import Outcome, SendResult, sending_broadcast
 from bot.channels.zalo import render
 from bot.channels.zalo.client import (
     NOT_FOLLOWER,
@@ -83,8 +83,7 @@ class ZaloSender:
             at = at.replace(tzinfo=UTC)
         return max(timedelta(0), self.clock() - at)
 
-    async def send(self, chat_id: int, text: str, *, silent: bool,
-                   broadcast_id: int | None = None) -> SendResult:
+    async def send(self, chat_id: int, text: str, *, silent: bool) -> SendResult:
         """`text` is the broadcast as rendered for Telegram (escaped HTML): sent as plain
         text. Zalo has no silent messages: `silent` changes nothing here."""
         row = await self.svc.subscriptions.get(chat_id)
@@ -98,7 +97,7 @@ class ZaloSender:
                 return result
             choice = self._fallback(row, None)  # Zalo says the 7 days are over
         if choice == "template":
-            return await self._template(row, plain, broadcast_id)
+            return await self._template(row, plain, sending_broadcast.get())
         return SendResult(Outcome.UNREACHABLE, reason=choice.removeprefix("unreachable:"))
 
     async def _cs(self, row: ChatRow, plain: str) -> SendResult | None:
