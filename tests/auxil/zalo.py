@@ -11,7 +11,6 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +102,12 @@ class Follower:
             if any(area in title for title in titles):
                 break
             await self.press(titles[-1])  # "more": the next page of neighbourhoods
-        return await self.press(area, contains=area)
+        mark = self.zalo.mark()
+        confirmed = await self.press(area, contains=area)
+        # Onboarding ends with Zalo's form asking (once) for a phone number.
+        await self.zalo.wait_for(lambda s: s.user_id == self.user_id and s.asks_for_info,
+                                 since=mark, timeout=WAIT)
+        return confirmed
 
     async def share_location(self, lat: float, lon: float) -> Sent:
         mark = self.zalo.mark()
@@ -122,22 +126,6 @@ class Follower:
     def _with_buttons(self, sent: Sent) -> bool:
         return sent.kind == "cs" and sent.error == 0 and sent.user_id == self.user_id \
             and bool(sent.buttons)
-
-
-async def age(app: Application, zalo: FakeZalo, user_id: str,  # type: ignore[type-arg]
-              days: float) -> None:
-    """Make `days` pass since the follower's last interaction, for Zalo and for the bot alike.
-
-    Both keep their own record of it: Zalo refuses consultation messages after 7 days (the
-    fake's `set_last_interaction`), and the bot chooses how to reach a follower from
-    `chats.last_interaction_at`, which it takes from the signed events (clamped to now: an
-    event claiming to be days old is taken as new). No clock of a running `sansang run` can be
-    moved, so the test writes both records as 8 days of silence would have left them."""
-    zalo.set_last_interaction(user_id, days)
-    at = (datetime.now(UTC) - timedelta(days=days)).isoformat(timespec="seconds")
-    db = app.bot_data["services"].db
-    await db.execute("UPDATE chats SET last_interaction_at = ? WHERE channel = 'zalo' "
-                     "AND address = ?", (at, user_id))
 
 
 async def zalo_chat(app: Application, user_id: str) -> Any:  # type: ignore[type-arg]

@@ -16,7 +16,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,14 +146,16 @@ class Posted:
 class FakeZalo:
     """Start with `start()`; give the bot `oauth_url`, `api_url`, `business_url`, `app_id`,
     `app_secret`, `oa_secret` and `refresh_token`; set `webhook` to the bot's webhook URL before
-    posting events. `now` is the fake's clock (seconds since the epoch)."""
+    posting events. The residents' side (their events' timestamps, Zalo's record of their last
+    interaction, the 48 h and 7 day windows) runs on `now()`, which `days_ago` can set back."""
 
     webhook: str = ""
     app_id: str = "3254824024567022257"
     app_secret: str = "fake-app-secret-0000"
     oa_secret: str = "fake-oa-secret-1111"
     oa_id: str = "4318826582963423489"
-    now: Callable[[], float] = time.time
+    clock: Callable[[], float] = time.time  # the real time: tokens live and die by it
+    offset: float = 0.0  # seconds added to the residents' time (see days_ago)
     sent: list[Sent] = field(default_factory=list)
     token_calls: list[TokenCall] = field(default_factory=list)
     posted: list[Posted] = field(default_factory=list)
@@ -228,6 +230,21 @@ class FakeZalo:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def now(self) -> float:
+        """The residents' time, seconds since the epoch."""
+        return self.clock() + self.offset
+
+    @contextlib.contextmanager
+    def days_ago(self, days: float) -> Iterator[None]:
+        """What the residents do inside this block, they did `days` days ago: their events
+        carry Zalo's timestamps of then, and Zalo (this fake) and the bot both count the
+        windows from them, as if those days had passed since."""
+        self.offset = -days * DAY
+        try:
+            yield
+        finally:
+            self.offset = 0.0
 
     # ------------------------------------------------------------------ what tests set
     def set_last_interaction(self, user_id: str, days_ago: float) -> None:
@@ -426,7 +443,7 @@ class FakeZalo:
     # ------------------------------------------------------------------ OAuth v4
     def _new_refresh_token(self) -> str:
         token = "rt-" + secrets.token_urlsafe(24)
-        self._refresh[token] = self.now() + REFRESH_TTL
+        self._refresh[token] = self.clock() + REFRESH_TTL
         return token
 
     async def _token(self, request: web.Request) -> web.Response:
@@ -456,10 +473,10 @@ class FakeZalo:
         if grant != "refresh_token":
             return -14018, None
         expiry = self._refresh.pop(form.get("refresh_token", ""), None)  # single use
-        if expiry is None or expiry < self.now():
+        if expiry is None or expiry < self.clock():
             return -14014, None
         access = "at-" + secrets.token_urlsafe(24)
-        self._access[access] = self.now() + ACCESS_TTL
+        self._access[access] = self.clock() + ACCESS_TTL
         self.refresh_token = self._new_refresh_token()
         return 0, {"access_token": access, "refresh_token": self.refresh_token,
                    "expires_in": str(ACCESS_TTL),
@@ -471,7 +488,7 @@ class FakeZalo:
             return -216
         if token in self._revoked_access:
             return self._revoked_access[token]
-        return -216 if self._access[token] < self.now() else 0
+        return -216 if self._access[token] < self.clock() else 0
 
     # ------------------------------------------------------------------ consultation messages
     async def _cs(self, request: web.Request) -> web.Response:
