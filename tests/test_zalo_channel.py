@@ -531,3 +531,46 @@ async def test_two_refreshes_at_once_make_one_call(zalo: MiniZalo, tmp_path: Pat
     finally:
         await client.close()
         await db.close()
+
+
+# ------------------------------------------------------------------ broadcasts on both channels
+async def test_a_broadcast_reaches_telegram_and_zalo_once_each_and_counts_the_unreachable(
+        hook: Hook, zalo: MiniZalo, api: FakeBotAPI, resident: Person) -> None:
+    svc = hook.app.bot_data["services"]
+    await resident.say("/start an-bien")
+    users = {"active": USER, "silent": "8123456789012345679", "phone": "8123456789012345681"}
+    for user in users.values():
+        await hook.send(event("follow", user))
+        await hook.send(text("#ss:l:vi", user))
+        await hook.send(text("#ss:a:an-bien", user))
+    await hook.send(event("user_submit_info", users["phone"], info={"phone": "84987654321"}))
+    eight_days_ago = (datetime.now(UTC) - timedelta(days=8)).isoformat(timespec="seconds")
+    for user in ("silent", "phone"):
+        row = await svc.subscriptions.by_address("zalo", users[user])
+        async with svc.db.transaction() as conn:  # the resident then said nothing for 8 days
+            await chat_store.change(conn, row.chat_id, last_interaction_at=eight_days_ago)
+    mark = api.mark()
+    b = await svc.broadcasts.create("Bão số 3 & triều cường: <chằng chống nhà cửa>",
+                                    targets=["an-bien"], created_by="cli", send_at=None)
+
+    async def done() -> bool:
+        return (await svc.broadcasts.get(b.id)).status == "done"
+
+    await hook.app.bot_data["scheduler"].reconcile()
+    await eventually(done)
+    await api.wait_message(resident.chat, since=mark, contains="Bão số 3")
+    sent_tg = [m for m in api.messages(resident.chat) if "Bão số 3" in (m.get("text") or "")]
+    assert len(sent_tg) == 1
+    assert zalo.texts(users["active"]).count(
+        "Bão số 3 & triều cường: <chằng chống nhà cửa>") == 1
+    assert not any("Bão số 3" in t for t in zalo.texts(users["silent"]))
+    [template] = [body for kind, body, code in zalo.sent if kind == "template" and code == 0]
+    assert template["phone"] == "84987654321" and "Bão số 3" in template["template_data"][
+        "message"]
+    counts = await svc.broadcasts.counts(b.id)
+    assert (counts.sent, counts.unreachable) == (3, 1)
+    silent = await svc.subscriptions.by_address("zalo", users["silent"])
+    [(status, error)] = await svc.db.fetchall(
+        "SELECT status, error FROM outbox WHERE broadcast_id = ? AND chat_id = ?",
+        (b.id, silent.chat_id))
+    assert status == "unreachable" and "7 days" in error
