@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -24,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 REFRESH_EARLY = timedelta(hours=1)
 NOTICE_KEY = "zalo_token"
+RETRY_AFTER_FAILURE = 30.0  # seconds: a failed refresh is not tried again sooner
 
 
 class Tokens:
@@ -37,6 +40,7 @@ class Tokens:
         self.clock = clock
         self._pair: TokenPair | None = None
         self._lock = asyncio.Lock()
+        self._failed_at = -math.inf
         client.access = self.access
         client.refresh = self.refresh
 
@@ -89,11 +93,15 @@ class Tokens:
                 return  # another caller refreshed while this one waited
             if current is None or not current.refresh_token:
                 raise TokenError("no refresh token")
+            if time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE:
+                # A broadcast's every send would ask again: the token service gets a rest.
+                raise TokenError("the last refresh failed moments ago")
             try:
                 pair = await self.client.exchange(current.refresh_token)
             except TokenError as exc:
                 pair = await self._reauthorised()
                 if pair is None:
+                    self._failed_at = time.monotonic()
                     await self._tell_staff(exc.message)
                     raise
             await store.save_tokens(self.db, pair)  # before the new access token is used
