@@ -513,7 +513,7 @@ async def test_the_notice_text_exists_for_the_token_kind(tmp_path: Path) -> None
         await tokens.load()  # the token service does not answer: told, not raised
         await tokens.load()
         assert len(told) == 1 and "README" in told[0]
-        assert await zalo_store.read_tokens(db) is not None
+        assert await zalo_store.tokens(db) is not None
         await client.close()
     finally:
         await db.close()

@@ -23,7 +23,7 @@ from bot.channels.zalo.webhook import user_of
 from bot.floods.models import FloodReport
 from bot.guides.library import Guide
 from bot.guides.search import fold
-from bot.i18n import date_time, day, gettext
+from bot.i18n import LANGUAGES, date_time, day, gettext
 from bot.services import Services
 from bot.store.chats import ChatRow
 
@@ -147,7 +147,11 @@ class ZaloHandlers:
 
     def welcome(self) -> str:
         """Before a language is chosen, both: Vietnamese first."""
-        return "\n\n".join(_(texts.WELCOME) for _ in (gettext("vi"), gettext("en")))
+        parts = []
+        for lang in LANGUAGES:  # Vietnamese first
+            _ = gettext(lang)
+            parts.append(_(texts.WELCOME))
+        return "\n\n".join(parts)
 
     def language_buttons(self) -> list[Button]:
         return [Button("Tiếng Việt", payload("l", "vi")), Button("English", payload("l", "en"))]

@@ -162,12 +162,11 @@ class Webhook:
     async def _one(self, event: dict[str, Any]) -> None:
         key = event_key(event)
         if key is not None:
-            prune = None
             if time.monotonic() - self._pruned_at > PRUNE_EVERY:  # an hour's old keys at once
                 self._pruned_at = time.monotonic()
-                prune = (datetime.now(UTC) - timedelta(days=SEEN_DAYS)).isoformat(
-                    timespec="seconds")
-            if not await store.claim_event(self.db, key, prune):
+                await store.prune_seen(self.db, (datetime.now(UTC) - timedelta(days=SEEN_DAYS))
+                                       .isoformat(timespec="seconds"))
+            if not await store.first_seen(self.db, key):
                 logger.info("Zalo event %s already handled", event.get("event_name"))
                 return
         await self.handle(event)
