@@ -251,3 +251,21 @@ async def claim_kind_question(db: Database, chat_id: int) -> bool:
         (utcnow(), chat_id),
     ) as cur:
         return await cur.fetchone() is not None
+
+
+async def touch(conn: aiosqlite.Connection, chat_id: int, at: str) -> None:
+    """The chat's last interaction is `at` (UTC ISO) unless a later one is stored already."""
+    await conn.execute(
+        "UPDATE chats SET last_interaction_at = ?, updated_at = ? WHERE chat_id = ? "
+        "AND (last_interaction_at IS NULL OR last_interaction_at < ?)",
+        (at, utcnow(), chat_id, at),
+    )
+
+
+async def claim_phone_question(conn: aiosqlite.Connection, chat_id: int) -> bool:
+    """True once per chat (the flag read and set in one statement): ask for a phone now."""
+    async with conn.execute(
+        "UPDATE chats SET phone_asked = 1, updated_at = ? WHERE chat_id = ? AND phone_asked = 0 "
+        "RETURNING chat_id", (utcnow(), chat_id),
+    ) as cur:
+        return await cur.fetchone() is not None

@@ -139,11 +139,7 @@ class Subscriptions:
         """The resident wrote, tapped or followed on Zalo at `at` (UTC ISO): the 48 h and 7 day
         windows count from the latest such time (an older one never moves it back)."""
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE chats SET last_interaction_at = ?, updated_at = ? WHERE chat_id = ? "
-                "AND (last_interaction_at IS NULL OR last_interaction_at < ?)",
-                (at, utcnow(), chat_id, at),
-            )
+            await chat_store.touch(conn, chat_id, at)
 
     async def set_phone(self, chat_id: int, phone: str | None) -> None:
         """Keep (or with None, delete) the phone number the resident shared for warnings after
@@ -154,11 +150,8 @@ class Subscriptions:
     async def mark_phone_asked(self, chat_id: int) -> bool:
         """True once per chat: the caller may ask for a phone number now; never asked twice,
         even by two events handled at once (the flag is read and set in one statement)."""
-        async with self.db.transaction() as conn, conn.execute(
-            "UPDATE chats SET phone_asked = 1, updated_at = ? WHERE chat_id = ? "
-            "AND phone_asked = 0 RETURNING chat_id", (utcnow(), chat_id),
-        ) as cur:
-            return await cur.fetchone() is not None
+        async with self.db.transaction() as conn:
+            return await chat_store.claim_phone_question(conn, chat_id)
 
 
 async def _require(conn: aiosqlite.Connection, chat_id: int) -> ChatRow:

@@ -44,6 +44,9 @@ CREATE INDEX outbox_pending ON outbox (status, broadcast_id);
 CREATE INDEX outbox_channel ON outbox (channel, status, broadcast_id);
 
 ALTER TABLE events ADD COLUMN channel TEXT NOT NULL DEFAULT 'telegram';
+-- The report's reach per channel reads Zalo's events from an index of their own (the daily
+-- roll-up counts both channels together; Telegram's figures are the total less Zalo's).
+CREATE INDEX events_zalo ON events (day, kind, area_id, active) WHERE channel = 'zalo';
 
 -- The Zalo OA's tokens: the access token lasts 25 hours, the refresh token is single use and
 -- rotates, so the pair lives here (written before the new access token is used).

@@ -77,7 +77,7 @@ async def start(services: Services, config: Config,
         handlers = ZaloHandlers(services, client, tell_staff_of_report)
         host, port = config.zalo_webhook
         webhook = Webhook(services.db, config.zalo_oa_secret, handlers.handle, host, port)
-        sender = ZaloSender(services, client, billable=config.zalo_billable,
+        sender = ZaloSender(services.subscriptions, client, billable=config.zalo_billable,
                             template_id=config.zalo_template)
         delivery = Delivery(services.db, services.broadcasts, sender, rate=ZALO_RATE,
                             tz=config.tz, in_flight=ZALO_IN_FLIGHT, channel="zalo")

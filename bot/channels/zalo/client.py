@@ -15,12 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-
-from bot.store.zalo import TokenPair
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +31,13 @@ WINDOW_CLOSED = frozenset({-230, -232})
 TOO_LONG = -210
 RATE_BACKOFF = (1.0, 3.0, 8.0)  # seconds before each retry after -32
 TIMEOUT = httpx.Timeout(15.0, connect=10.0)
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: str  # UTC ISO 8601; "" when not known (the first start)
 
 
 class ZaloError(Exception):

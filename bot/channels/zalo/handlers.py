@@ -23,7 +23,7 @@ from bot.channels.zalo.webhook import user_of
 from bot.floods.models import FloodReport
 from bot.guides.library import Guide
 from bot.guides.search import fold
-from bot.i18n import date_time, day, gettext
+from bot.i18n import LANGUAGES, date_time, day, gettext
 from bot.services import Services
 from bot.store.chats import ChatRow
 
@@ -147,7 +147,11 @@ class ZaloHandlers:
 
     def welcome(self) -> str:
         """Before a language is chosen, both: Vietnamese first."""
-        return "\n\n".join(gettext(lang)(texts.WELCOME) for lang in ("vi", "en"))
+        parts = []
+        for lang in LANGUAGES:  # Vietnamese first
+            _ = gettext(lang)
+            parts.append(_(texts.WELCOME))
+        return "\n\n".join(parts)
 
     def language_buttons(self) -> list[Button]:
         return [Button("Tiếng Việt", payload("l", "vi")), Button("English", payload("l", "en"))]
@@ -192,7 +196,8 @@ class ZaloHandlers:
                 await self.button(row, user, *parsed)
                 return
             logger.info("a Zalo text looking like a button payload but not ours")
-            await self.send(user, gettext(row.lang)(texts.STALE))
+            _ = gettext(row.lang)
+            await self.send(user, _(texts.STALE))
             return
         said = " ".join(fold(text).strip(" .!?").split())
         for word, forms in WORDS.items():
@@ -209,8 +214,8 @@ class ZaloHandlers:
         elif word == "area":
             await self.ask_area(row, user)
         elif word == "language":
-            await self.send(user, gettext(row.lang)(texts.CHOOSE_LANGUAGE),
-                            self.language_buttons())
+            _ = gettext(row.lang)
+            await self.send(user, _(texts.CHOOSE_LANGUAGE), self.language_buttons())
         elif word == "emergency":
             await self.send(user, render.html_to_text(emergency_text(self.svc, row.lang)))
         elif not row.lang_chosen:
@@ -228,7 +233,8 @@ class ZaloHandlers:
             if row.area_id is None or not row.subscribed:
                 await self.ask_area(row, user)
             else:
-                await self.send(user, gettext(row.lang)(texts.SWITCHED))
+                _ = gettext(row.lang)
+                await self.send(user, _(texts.SWITCHED))
         elif action == "p":
             await self.ask_area(row, user, int(args[0]))
         elif action == "a":
@@ -313,8 +319,8 @@ class ZaloHandlers:
             await self.send(user, _(texts.REPORT_FAILED))
             return
         if done.report is None:
-            await self.send(user, _(texts.REPORT_RATE if done.refused == "rate"
-                                    else texts.REPORT_BAD_POINT))
+            why = texts.REPORT_RATE if done.refused == "rate" else texts.REPORT_BAD_POINT
+            await self.send(user, _(why))
             return
         self._locations.pop(row.chat_id, None)
         try:

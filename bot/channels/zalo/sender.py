@@ -25,8 +25,8 @@ from bot.channels.zalo.client import (
     ZaloClient,
     ZaloError,
 )
-from bot.services import Services
 from bot.store.chats import ChatRow
+from bot.subscriptions.subscriptions import Subscriptions
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +48,10 @@ def short_text(text: str, limit: int = TEMPLATE_TEXT_MAX) -> str:
 
 
 class ZaloSender:
-    def __init__(self, services: Services, client: ZaloClient, *, billable: bool,
+    def __init__(self, subscriptions: Subscriptions, client: ZaloClient, *, billable: bool,
                  template_id: str,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.svc = services
+        self.subscriptions = subscriptions
         self.client = client
         self.billable = billable
         self.template_id = template_id
@@ -86,7 +86,7 @@ class ZaloSender:
     async def send(self, chat_id: int, text: str, *, silent: bool) -> SendResult:
         """`text` is the broadcast as rendered for Telegram (escaped HTML): sent as plain
         text. Zalo has no silent messages: `silent` changes nothing here."""
-        row = await self.svc.subscriptions.get(chat_id)
+        row = await self.subscriptions.get(chat_id)
         if row is None or row.channel != "zalo" or not row.address:
             return SendResult(Outcome.PERMANENT, reason="not a Zalo chat")
         plain = render.html_to_text(text)
@@ -135,6 +135,6 @@ class ZaloSender:
         if exc.code == RATE_ERROR:
             return SendResult(Outcome.RETRY_AFTER, retry_after=RATE_PAUSE)
         if exc.code == NOT_FOLLOWER:
-            await self.svc.subscriptions.unsubscribe(row.chat_id, "unfollow")
+            await self.subscriptions.unsubscribe(row.chat_id, "unfollow")
             return SendResult(Outcome.BLOCKED, reason="no longer follows the OA (Zalo -213)")
         return SendResult(Outcome.PERMANENT, reason=f"Zalo {exc.code}: {exc.message}"[:200])

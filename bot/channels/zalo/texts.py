@@ -20,7 +20,6 @@ CHOOSE_LANGUAGE = N_("Please choose your language.")
 NOT_FOUND = N_("No guide was found for that. Please ask in fewer words, for example: “storm”, "
                "“heat”, “flood”.")
 REVIEWED = N_("Reviewed: {date}")
-SEE_ALSO = N_("See also:")
 PHONE_WHY = N_(
     "One more question, only once: will you share your phone number for storm warnings? Zalo "
     "lets the ward send you messages only for 7 days after you last wrote here; with your "
@@ -71,8 +70,6 @@ YES_DELETE = N_("Yes, delete")
 NO_KEEP = N_("No, keep")
 DELETED = N_("The data has been deleted. To use the bot again, send any message.")
 KEPT = N_("Nothing was deleted.")
-UNFOLLOWED_HINT = N_("Warnings stopped.")
 STALE = N_("That button is no longer valid. Please type your question, or “area” to choose "
            "your neighbourhood.")
-MY_DATA_BUTTON = N_("My data")
 EMERGENCY_BUTTON = N_("🆘 Emergency numbers")

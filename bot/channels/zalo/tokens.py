@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.channels.zalo.client import TokenError, ZaloClient
+from bot.channels.zalo.client import TokenError, TokenPair, ZaloClient
 from bot.errors import ConfigError
 from bot.notices import Notice, Notices
 from bot.store import Database
 from bot.store import zalo as store
-from bot.store.zalo import TokenPair
 
 logger = logging.getLogger(__name__)
 
 REFRESH_EARLY = timedelta(hours=1)
 NOTICE_KEY = "zalo_token"
+RETRY_AFTER_FAILURE = 30.0  # seconds: a failed refresh is not tried again sooner
 
 
 class Tokens:
@@ -37,13 +39,14 @@ class Tokens:
         self.clock = clock
         self._pair: TokenPair | None = None
         self._lock = asyncio.Lock()
+        self._failed_at = -math.inf
         client.access = self.access
         client.refresh = self.refresh
 
     async def load(self) -> None:
         """The stored pair, or (first start) a pair from ZALO_REFRESH_TOKEN. A refresh that
         fails here is told to staff; the bot keeps running and tries again at the next send."""
-        self._pair = await store.read_tokens(self.db)
+        self._pair = await self._stored()
         if self._pair is None:
             if not self._first:
                 raise ConfigError(
@@ -52,7 +55,7 @@ class Tokens:
                     "\"Zalo\"). Example of a right value: ZALO_REFRESH_TOKEN=Xy12...AbCd")
             # Saved at once: from now on the database holds the pair, whatever happens next.
             self._pair = TokenPair("", self._first, "")
-            await store.save_tokens(self.db, self._pair)
+            await self._save(self._pair)
         try:
             await self.access()
         except TokenError:
@@ -82,25 +85,36 @@ class Tokens:
         """Replace the access token `stale` (one refresh at a time: callers that waited find it
         already replaced). Raises TokenError when the refresh fails."""
         async with self._lock:
-            current = self._pair or await store.read_tokens(self.db)
+            current = self._pair or await self._stored()
             if current is not None and current.access_token != stale \
                     and not self._due(current):
                 self._pair = current
                 return  # another caller refreshed while this one waited
             if current is None or not current.refresh_token:
                 raise TokenError("no refresh token")
+            if time.monotonic() - self._failed_at < RETRY_AFTER_FAILURE:
+                # A broadcast's every send would ask again: the token service gets a rest.
+                raise TokenError("the last refresh failed moments ago")
             try:
                 pair = await self.client.exchange(current.refresh_token)
             except TokenError as exc:
                 pair = await self._reauthorised()
                 if pair is None:
+                    self._failed_at = time.monotonic()
                     await self._tell_staff(exc.message)
                     raise
-            await store.save_tokens(self.db, pair)  # before the new access token is used
+            await self._save(pair)  # committed before the new access token is used
             self._pair = pair
             logger.info("Zalo access token refreshed; valid until %s", pair.expires_at)
             if self.notices is not None:
                 await self.notices.forget(NOTICE_KEY)  # told again if it fails again
+
+    async def _stored(self) -> TokenPair | None:
+        row = await store.tokens(self.db)
+        return TokenPair(row.access_token, row.refresh_token, row.expires_at) if row else None
+
+    async def _save(self, pair: TokenPair) -> None:
+        await store.save_tokens(self.db, pair.access_token, pair.refresh_token, pair.expires_at)
 
     async def _reauthorised(self) -> TokenPair | None:
         """After a re-authorisation the operator sets a new ZALO_REFRESH_TOKEN and restarts:

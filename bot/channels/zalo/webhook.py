@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import json
 import logging
+import math
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +33,7 @@ MAX_BODY = 256 * 1024
 QUEUE_SIZE = 10_000
 WORKERS = 4
 SEEN_DAYS = 7
+PRUNE_EVERY = 3600.0  # seconds
 
 Handle = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -86,6 +89,7 @@ class Webhook:
         self._runner: web.AppRunner | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._tails: dict[str, asyncio.Future[None]] = {}
+        self._pruned_at = -math.inf
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
@@ -158,8 +162,11 @@ class Webhook:
     async def _one(self, event: dict[str, Any]) -> None:
         key = event_key(event)
         if key is not None:
-            prune = (datetime.now(UTC) - timedelta(days=SEEN_DAYS)).isoformat(timespec="seconds")
-            if not await store.claim_event(self.db, key, prune):
+            if time.monotonic() - self._pruned_at > PRUNE_EVERY:  # an hour's old keys at once
+                self._pruned_at = time.monotonic()
+                await store.prune_seen(self.db, (datetime.now(UTC) - timedelta(days=SEEN_DAYS))
+                                       .isoformat(timespec="seconds"))
+            if not await store.first_seen(self.db, key):
                 logger.info("Zalo event %s already handled", event.get("event_name"))
                 return
         await self.handle(event)
