@@ -48,7 +48,7 @@ async def zalo_chats(app: App) -> int:
 async def settled(zalo: FakeZalo, follower: Follower) -> None:
     """Round trip one more text of this follower: their earlier events (handled in order) are
     done, and so is every reply to them."""
-    await follower.say("số khẩn cấp", contains="112")
+    await follower.say("số khẩn cấp", contains="115 – ")  # in no guide, only in this list
 
 
 async def show(app: App, broadcast_id: int) -> dict[str, Any]:
@@ -103,9 +103,22 @@ async def test_events_record_the_zalo_channel(zalo_bot: App, zalo: FakeZalo) -> 
     follower = Follower(zalo, zalo.new_user_id())
     await follower.onboard("Khu An Biên")
     await follower.say(QUESTION)
+    await settled(zalo, follower)
+    asked = await follower.share_location(*AN_BIEN)
+    await follower.press(list(asked.buttons)[0])
+    await zalo.unfollow(follower.user_id)
+    witness = Follower(zalo, zalo.new_user_id())
+    await witness.follow()  # after the unfollow was handled
+
+    async def unsubscribed() -> bool:
+        rows = await svc(zalo_bot).db.fetchall("SELECT kind FROM events")
+        return "unsubscribe" in {r["kind"] for r in rows}
+
+    await eventually(unsubscribed)
     rows = await svc(zalo_bot).db.fetchall("SELECT kind, channel FROM events ORDER BY id")
-    assert {"subscribe", "question", "guide_view"} <= {r["kind"] for r in rows}
-    assert {r["channel"] for r in rows} == {"zalo"}
+    kinds = {r["kind"] for r in rows}
+    assert {"subscribe", "question", "guide_view", "flood_report", "unsubscribe"} <= kinds
+    assert [(r["kind"], r["channel"]) for r in rows if r["channel"] != "zalo"] == []
 
 
 async def test_a_long_guide_is_split_and_buttons_stay_within_five(
