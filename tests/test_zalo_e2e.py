@@ -9,11 +9,13 @@ import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from telegram.ext import Application
 
+from bot.channels.telegram.app import build_application, running
 from bot.store.chats import ensure, update
 from tests.auxil.chat import Person, eventually
 from tests.auxil.zalo import (  # noqa: F401 - fixtures
@@ -22,9 +24,10 @@ from tests.auxil.zalo import (  # noqa: F401 - fixtures
     Follower,
     zalo_bot_fixture,
     zalo_chat,
+    zalo_env,
     zalo_fixture,
 )
-from tests.conftest import STAFF_ID
+from tests.conftest import STAFF_ID, make_config
 from tests.fakes import FakeBotAPI, FakeZalo
 from tests.test_cli import sansang
 
@@ -220,6 +223,40 @@ async def test_a_broadcast_reaches_telegram_and_zalo_subscribers_once_each(
     assert counts["by_channel"]["zalo"]["unreachable"] == 0
 
 
+async def test_a_long_broadcast_is_split_at_paragraphs_and_a_lost_follower_unsubscribed(
+        zalo_bot: App, zalo: FakeZalo) -> None:
+    reader, gone = Follower(zalo, zalo.new_user_id()), Follower(zalo, zalo.new_user_id())
+    for follower in (reader, gone):
+        await follower.onboard("Khu An Biên")
+        await settled(zalo, follower)
+    zalo.lose_follower(gone.user_id)
+    paragraphs = [f"Đoạn {i}: " + "bà con chuẩn bị đèn pin, nước uống, thuốc. " * 14
+                  for i in range(1, 6)]
+    text = "\n\n".join(p.strip() for p in paragraphs)
+    assert 2000 < len(text) <= 3500
+    mark = zalo.mark()
+    b = await svc(zalo_bot).broadcasts.create(text, targets=["an-bien"], created_by="cli")
+    await done(zalo_bot, b.id)
+    parts = [s.text for s in zalo.sent[mark:] if s.error == 0 and s.user_id == reader.user_id]
+    assert len(parts) == 2 and all(len(p) <= 2000 for p in parts)
+    assert all(p.startswith("Đoạn ") for p in parts)  # cut between paragraphs
+    assert "\n\n".join(parts) == text
+    counts = await show(zalo_bot, b.id)
+    assert counts["by_channel"]["zalo"]["sent"] == 1
+    assert counts["by_channel"]["zalo"]["blocked"] == 1  # Zalo said -213: not a follower
+    row = await zalo_chat(zalo_bot, gone.user_id)
+    assert row["subscribed"] == 0
+
+
+async def test_zalo_rate_limit_is_waited_out(zalo_bot: App, zalo: FakeZalo) -> None:
+    follower = Follower(zalo, zalo.new_user_id())
+    await follower.onboard("Khu An Biên")
+    await settled(zalo, follower)
+    zalo.fail_next(-32, 1)
+    answer = await follower.say(QUESTION)
+    assert answer.text and [s.error for s in zalo.refused(follower.user_id)] == [-32]
+
+
 async def test_a_silent_follower_with_a_phone_gets_the_template_one_without_is_unreachable(
         zalo_bot: App, zalo: FakeZalo, api: FakeBotAPI, staff: Person,
         caplog: pytest.LogCaptureFixture) -> None:
@@ -290,6 +327,53 @@ async def test_an_expired_token_is_refreshed_once_and_the_message_resent(
     assert (stored["access_token"], stored["refresh_token"]) == (
         issued["access_token"], issued["refresh_token"])
     assert stored["refresh_token"] == zalo.refresh_token  # the one that still works
+
+
+async def test_the_rotated_refresh_token_survives_a_restart(
+        api: FakeBotAPI, zalo: FakeZalo, db_path: Path) -> None:
+    first = zalo.refresh_token  # ZALO_REFRESH_TOKEN, left in .env after the first start
+    follower = Follower(zalo, zalo.new_user_id())
+    async with running(build_application(make_config(api, db_path, **zalo_env(zalo))),
+                       poll_timeout=1):
+        await follower.onboard("Khu An Biên")
+        await settled(zalo, follower)
+    zalo.expire_access_token()
+    async with running(build_application(make_config(api, db_path, **zalo_env(zalo))),
+                       poll_timeout=1) as again:
+        answer = await follower.say(QUESTION)
+        assert answer.text
+        stored = await svc(again).db.fetchone("SELECT refresh_token FROM zalo_tokens")
+    issued = [c.issued for c in zalo.refreshes()]
+    assert [c.form["refresh_token"] for c in zalo.token_calls] == [
+        first, issued[0]["refresh_token"]]  # the stored one; the spent one never again
+    assert [c.error for c in zalo.token_calls] == [0, 0]
+    assert stored["refresh_token"] == issued[1]["refresh_token"] == zalo.refresh_token
+
+
+async def test_a_failed_refresh_tells_staff_once_and_a_new_token_mends_it(
+        api: FakeBotAPI, zalo: FakeZalo, db_path: Path, staff: Person) -> None:
+    follower = Follower(zalo, zalo.new_user_id())
+    told = "Bot không gửi được tin qua Zalo nữa"
+    async with running(build_application(make_config(api, db_path, **zalo_env(zalo))),
+                       poll_timeout=1) as bot:
+        await follower.onboard("Khu An Biên")
+        await settled(zalo, follower)
+        zalo.revoke_refresh_token()  # the OA's admin removed the app, say
+        zalo.expire_access_token()
+        mark = api.mark()
+        for text in ("bão", "nắng nóng", "rét đậm"):
+            assert (await zalo.user_text(follower.user_id, text)).status == 200
+        await api.wait_message(STAFF_ID, since=mark, contains=told, timeout=WAIT)
+        await bot.bot_data["zalo"].webhook.idle(timeout=WAIT)
+        await staff.sync()
+        assert len([m for m in api.messages(STAFF_ID) if told in m["text"]]) == 1
+    # The operator re-authorises the OA (README) and restarts with the new refresh token.
+    renewed = zalo.authorise_again()
+    env = {**zalo_env(zalo), "ZALO_REFRESH_TOKEN": renewed}
+    async with running(build_application(make_config(api, db_path, **env)), poll_timeout=1):
+        answer = await follower.say(QUESTION)
+        assert answer.text
+    assert zalo.refreshes()[-1].form["refresh_token"] == renewed
 
 
 # ---------------------------------------------------------------------- flood reports

@@ -257,6 +257,11 @@ class FakeZalo:
     def is_follower(self, user_id: str) -> bool:
         return user_id in self._followers
 
+    def lose_follower(self, user_id: str) -> None:
+        """The user left the OA and the bot never heard of it (an unfollow event lost): Zalo
+        answers -213 to messages for them from now on."""
+        self._followers.discard(user_id)
+
     def expire_access_token(self, code: int = -216) -> None:
         """Every access token issued so far stops working: calls with it get `code` (-216, or
         -220 "expired or removed"). The refresh token still works."""
