@@ -288,3 +288,26 @@ async def test_wait_for_is_bounded_and_lists_what_was_sent(zalo: FakeZalo) -> No
         assert "recent" in str(error)
     else:
         raise AssertionError("wait_message did not time out")
+
+
+async def test_days_ago_dates_the_residents_events_and_windows_back(
+        zalo: FakeZalo, http: httpx.AsyncClient, receiver: Receiver) -> None:
+    token = await access(http, zalo)
+    user = zalo.new_user_id()
+    with zalo.days_ago(8):
+        await zalo.follow(user)
+        assert (await cs(http, zalo, token, user))["error"] == 0  # a reply, back then
+    stamp = int(json.loads(receiver.got[0][0])["timestamp"]) / 1000
+    assert 7.9 * 86400 < zalo.now() - stamp < 8.1 * 86400
+    assert (await cs(http, zalo, token, user))["error"] == -230
+    assert "access_token" in await refresh(http, zalo, zalo.refresh_token)  # tokens: real time
+
+
+async def test_a_lost_follower_is_refused_with_213(
+        zalo: FakeZalo, http: httpx.AsyncClient, receiver: Receiver) -> None:
+    token = await access(http, zalo)
+    user = zalo.new_user_id()
+    await zalo.follow(user)
+    zalo.lose_follower(user)
+    assert len(receiver.got) == 1  # the bot heard nothing of it
+    assert (await cs(http, zalo, token, user))["error"] == -213
