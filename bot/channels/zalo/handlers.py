@@ -222,8 +222,10 @@ class ZaloHandlers:
             await self.send(user, self.welcome(), self.language_buttons())
         else:
             _ = gettext(row.lang)
-            await self.send(user, _(texts.ASK) + "\n\n" + _(texts.HOW_TO),
-                            [Button(_(texts.EMERGENCY_BUTTON), payload("h"))])
+            await self.send(user, _(texts.ASK) + "\n\n" + _(texts.HOW_TO), [
+                Button(_(texts.EMERGENCY_BUTTON), payload("h")),
+                Button(_(texts.MY_DATA_BUTTON), payload("m")),
+                Button(_(texts.FORGET_BUTTON), payload("x"))])
 
     async def button(self, row: ChatRow, user: str, action: str, args: tuple[str, ...]) -> None:
         subs = self.svc.subscriptions

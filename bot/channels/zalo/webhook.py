@@ -94,6 +94,8 @@ class Webhook:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(PATH, self.receive)
+        # A plain answer to a GET: a reverse proxy's or the operator's check that it is up.
+        app.router.add_get(PATH, self.alive)
         return app
 
     async def start(self) -> None:
@@ -113,6 +115,9 @@ class Webhook:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def alive(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "queued": self.queue.qsize()})
 
     async def receive(self, request: web.Request) -> web.Response:
         header = request.headers.get(HEADER)
