@@ -41,6 +41,8 @@ WORDS = {
     "emergency": {"khan cap", "so khan cap", "emergency", "/emergency"},
 }
 TellStaff = Callable[[FloodReport], Awaitable[None]]
+EVENTS = frozenset({"follow", "unfollow", "user_send_text", "user_send_location",
+                    "user_submit_info"})
 
 
 def normalise_phone(raw: object) -> str | None:

@@ -80,8 +80,11 @@ class Webhook:
     """The aiohttp server and the workers that handle its queue."""
 
     def __init__(self, db: Database, oa_secret: str, handle: Handle,
-                 host: str, port: int) -> None:
+                 host: str, port: int, accepts: frozenset[str] | None = None) -> None:
+        """`accepts`: the event names handled; others (Zalo's echoes of the OA's own messages,
+        delivery and seen receipts, …) are dropped before they cost a database write."""
         self.db = db
+        self.accepts = accepts
         self._secret = oa_secret
         self.handle = handle
         self.host, self.port = host, port
@@ -165,6 +168,15 @@ class Webhook:
                 self.queue.task_done()
 
     async def _one(self, event: dict[str, Any]) -> None:
+        name = event.get("event_name")
+        if self.accepts is not None and name not in self.accepts:
+            # Every message the OA sends comes back as oa_send_* and user_received_message:
+            # expected, so not worth a line each at INFO.
+            expected = isinstance(name, str) and name.startswith(("oa_", "user_received",
+                                                                  "user_seen"))
+            logger.log(logging.DEBUG if expected else logging.INFO,
+                       "Zalo event %r ignored", str(name)[:40])
+            return
         key = event_key(event)
         if key is not None:
             if time.monotonic() - self._pruned_at > PRUNE_EVERY:  # an hour's old keys at once
