@@ -239,6 +239,8 @@ async def test_a_follower_picks_language_and_area_and_gets_a_plain_guide(
     assert "bão" in answer.lower()
     assert "**" not in answer and "<b>" not in answer
     assert all(len(m.get("text", "")) <= 2000 for m in zalo.to())
+    assert _rows(db_path, "SELECT DISTINCT channel FROM events WHERE kind IN "
+                 "('question', 'guide_view', 'subscribe')") == [("zalo",)]
     assert all(len((m.get("attachment") or {}).get("payload", {}).get("buttons", [])) <= 5
                for m in zalo.to())
     # a tap on a forged payload is not a question and changes nothing
@@ -304,11 +306,16 @@ async def test_a_location_report_reaches_staff_in_telegram(
 async def test_a_shared_phone_is_kept_as_84_and_forget_deletes_it(
         hook: Hook, zalo: MiniZalo, db_path: Path) -> None:
     await hook.send(event("follow"))
+    await hook.send(text("#ss:l:vi"))
     await hook.send(event("user_submit_info", info={"name": "An", "phone": "0912345678"}))
     assert _rows(db_path, "SELECT phone FROM chats WHERE address = ?", USER) == [
         ("84912345678",)]
     await hook.send(text("Dữ liệu của tôi"))
     assert "…678" in zalo.texts()[-1] and "84912345678" not in zalo.texts()[-1]
+    await hook.send(text("trợ giúp"))
+    assert set(zalo.buttons()) == {"🆘 Số khẩn cấp", "📋 Dữ liệu của tôi", "🗑 Xóa dữ liệu"}
+    await hook.send(text(zalo.buttons()["🆘 Số khẩn cấp"]))
+    assert "112" in zalo.texts()[-1] and "<b>" not in zalo.texts()[-1]
     await hook.send(text("xoa du lieu"))
     assert set(zalo.buttons()) == {"Đồng ý xóa", "Không, giữ lại"}
     await hook.send(text(zalo.buttons()["Đồng ý xóa"]))

@@ -8,12 +8,13 @@ which sends the outbox's Zalo rows beside (never behind) the Telegram worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from bot.broadcasts.delivery import Delivery
 from bot.channels.zalo.client import ZaloClient
-from bot.channels.zalo.handlers import ZaloHandlers
+from bot.channels.zalo.handlers import EVENTS, ZaloHandlers
 from bot.channels.zalo.sender import ZALO_RATE, ZaloSender
 from bot.channels.zalo.tokens import Tokens
 from bot.channels.zalo.webhook import Webhook
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 TellStaff = Callable[[FloodReport], Awaitable[None]]
 ZALO_IN_FLIGHT = 16
+TOKEN_CHECK_SECONDS = 30 * 60
 
 
 class ZaloChannel:
@@ -39,14 +41,30 @@ class ZaloChannel:
         self.delivery = delivery
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._fresh: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
         await self.webhook.start()
         self._task = asyncio.create_task(self.delivery.run(self._stop), name="zalo-delivery")
+        self._fresh = asyncio.create_task(self._keep_fresh(), name="zalo-tokens")
+
+    async def _keep_fresh(self) -> None:
+        """The access token is refreshed before it expires even when nobody writes and nothing
+        is sent: the refresh token (3 months) then never dies of a quiet season."""
+        while not self._stop.is_set():
+            try:
+                await self.tokens.access()
+            except Exception:  # told to staff by Tokens; tried again at the next round
+                logger.warning("Zalo: keeping the token fresh failed; trying again later")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), TOKEN_CHECK_SECONDS)
 
     async def stop(self) -> None:
         """Stop taking events and sending; what is in flight stays pending in the outbox."""
         self._stop.set()
+        if self._fresh is not None:
+            self._fresh.cancel()
+            await asyncio.gather(self._fresh, return_exceptions=True)
         try:
             await self.webhook.stop()
         finally:
@@ -76,7 +94,8 @@ async def start(services: Services, config: Config,
         await tokens.load()
         handlers = ZaloHandlers(services, client, tell_staff_of_report)
         host, port = config.zalo_webhook
-        webhook = Webhook(services.db, config.zalo_oa_secret, handlers.handle, host, port)
+        webhook = Webhook(services.db, config.zalo_oa_secret, handlers.handle, host, port,
+                          accepts=EVENTS)
         sender = ZaloSender(services.subscriptions, client, billable=config.zalo_billable,
                             template_id=config.zalo_template)
         delivery = Delivery(services.db, services.broadcasts, sender, rate=ZALO_RATE,

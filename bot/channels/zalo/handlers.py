@@ -41,6 +41,8 @@ WORDS = {
     "emergency": {"khan cap", "so khan cap", "emergency", "/emergency"},
 }
 TellStaff = Callable[[FloodReport], Awaitable[None]]
+EVENTS = frozenset({"follow", "unfollow", "user_send_text", "user_send_location",
+                    "user_submit_info"})
 
 
 def normalise_phone(raw: object) -> str | None:
@@ -222,8 +224,10 @@ class ZaloHandlers:
             await self.send(user, self.welcome(), self.language_buttons())
         else:
             _ = gettext(row.lang)
-            await self.send(user, _(texts.ASK) + "\n\n" + _(texts.HOW_TO),
-                            [Button(_(texts.EMERGENCY_BUTTON), payload("h"))])
+            await self.send(user, _(texts.ASK) + "\n\n" + _(texts.HOW_TO), [
+                Button(_(texts.EMERGENCY_BUTTON), payload("h")),
+                Button(_(texts.MY_DATA_BUTTON), payload("m")),
+                Button(_(texts.FORGET_BUTTON), payload("x"))])
 
     async def button(self, row: ChatRow, user: str, action: str, args: tuple[str, ...]) -> None:
         subs = self.svc.subscriptions
@@ -249,7 +253,7 @@ class ZaloHandlers:
             await self.confirm_forget(row, user, args[0] == "y")
         elif action == "g":
             guide = await self.svc.answers.view(args[0], row.lang, area_id=row.area_id,
-                                                chat_kind="private")
+                                                chat_kind="private", channel="zalo")
             if guide is None:
                 await self.send(user, _(texts.STALE))
                 return
@@ -267,7 +271,7 @@ class ZaloHandlers:
     async def question(self, row: ChatRow, user: str, text: str) -> None:
         _ = gettext(row.lang)
         result = await self.svc.answers.ask(text[:MAX_QUESTION], row.lang, area_id=row.area_id,
-                                            chat_kind="private")
+                                            chat_kind="private", channel="zalo")
         prefix = (render.html_to_text(emergency_text(self.svc, row.lang)) + "\n\n"
                   if result.danger else "")
         if result.guide is None:
@@ -313,7 +317,8 @@ class ZaloHandlers:
             return
         lat, lon, _at = point
         try:
-            done = await self.svc.flood_reports.submit(row.chat_id, row.lang, lat, lon, depth)
+            done = await self.svc.flood_reports.submit(row.chat_id, row.lang, lat, lon, depth,
+                                                       channel="zalo")
         except Exception:
             logger.exception("a Zalo flood report could not be saved")
             await self.send(user, _(texts.REPORT_FAILED))

@@ -73,3 +73,5 @@ KEPT = N_("Nothing was deleted.")
 STALE = N_("That button is no longer valid. Please type your question, or “area” to choose "
            "your neighbourhood.")
 EMERGENCY_BUTTON = N_("🆘 Emergency numbers")
+MY_DATA_BUTTON = N_("📋 My data")
+FORGET_BUTTON = N_("🗑 Delete my data")

@@ -80,8 +80,11 @@ class Webhook:
     """The aiohttp server and the workers that handle its queue."""
 
     def __init__(self, db: Database, oa_secret: str, handle: Handle,
-                 host: str, port: int) -> None:
+                 host: str, port: int, accepts: frozenset[str] | None = None) -> None:
+        """`accepts`: the event names handled; others (Zalo's echoes of the OA's own messages,
+        delivery and seen receipts, …) are dropped before they cost a database write."""
         self.db = db
+        self.accepts = accepts
         self._secret = oa_secret
         self.handle = handle
         self.host, self.port = host, port
@@ -94,6 +97,8 @@ class Webhook:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_post(PATH, self.receive)
+        # A plain answer to a GET: a reverse proxy's or the operator's check that it is up.
+        app.router.add_get(PATH, self.alive)
         return app
 
     async def start(self) -> None:
@@ -113,6 +118,9 @@ class Webhook:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def alive(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "queued": self.queue.qsize()})
 
     async def receive(self, request: web.Request) -> web.Response:
         header = request.headers.get(HEADER)
@@ -160,6 +168,15 @@ class Webhook:
                 self.queue.task_done()
 
     async def _one(self, event: dict[str, Any]) -> None:
+        name = event.get("event_name")
+        if self.accepts is not None and name not in self.accepts:
+            # Every message the OA sends comes back as oa_send_* and user_received_message:
+            # expected, so not worth a line each at INFO.
+            expected = isinstance(name, str) and name.startswith(("oa_", "user_received",
+                                                                  "user_seen"))
+            logger.log(logging.DEBUG if expected else logging.INFO,
+                       "Zalo event %r ignored", str(name)[:40])
+            return
         key = event_key(event)
         if key is not None:
             if time.monotonic() - self._pruned_at > PRUNE_EVERY:  # an hour's old keys at once
