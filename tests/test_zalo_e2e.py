@@ -102,6 +102,17 @@ async def test_a_follower_picks_an_area_and_gets_a_guide_for_a_question(
     assert not zalo.refused()
 
 
+async def test_zalo_ids_longer_than_2_53_survive_exactly(zalo_bot: App, zalo: FakeZalo) -> None:
+    ids = ["9007199254740993", "9223372036854775807"]  # 2**53 + 1, and the largest int64
+    for user_id in ids:
+        assert str(int(float(user_id))) != user_id  # what a float (a JSON number) would do
+        await Follower(zalo, user_id).follow()
+    rows = await svc(zalo_bot).db.fetchall(
+        "SELECT address, typeof(address) AS kind FROM chats WHERE channel = 'zalo'")
+    assert sorted((r["address"], r["kind"]) for r in rows) == [(i, "text") for i in ids]
+    assert {s.user_id for s in zalo.sent} == set(ids) and not zalo.refused()
+
+
 async def test_events_record_the_zalo_channel(zalo_bot: App, zalo: FakeZalo) -> None:
     follower = Follower(zalo, zalo.new_user_id())
     await follower.onboard("Khu An Biên")
