@@ -317,8 +317,7 @@ class ZaloHandlers:
             return
         lat, lon, _at = point
         try:
-            done = await self.svc.flood_reports.submit(row.chat_id, row.lang, lat, lon, depth,
-                                                       channel="zalo")
+            done = await self.svc.flood_reports.submit(row.chat_id, row.lang, lat, lon, depth)
         except Exception:
             logger.exception("a Zalo flood report could not be saved")
             await self.send(user, _(texts.REPORT_FAILED))
