@@ -581,3 +581,29 @@ async def test_a_broadcast_reaches_telegram_and_zalo_once_each_and_counts_the_un
         "SELECT status, error FROM outbox WHERE broadcast_id = ? AND chat_id = ?",
         (b.id, silent.chat_id))
     assert status == "unreachable" and "7 days" in error
+
+
+async def test_a_pair_the_database_refuses_is_never_used_unsaved_nor_lost(
+        zalo: MiniZalo, tmp_path: Path) -> None:
+    path = tmp_path / "d.sqlite3"
+    db = await Database.open(path)
+    client = _client(zalo)
+    try:
+        tokens = Tokens(db, client, None, zalo.refresh_token)
+        await tokens.load()
+        zalo.access.clear()
+        with sqlite3.connect(path) as conn:  # the disk "fills up" for this table
+            conn.execute("CREATE TRIGGER refuse BEFORE UPDATE ON zalo_tokens "
+                         "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        with pytest.raises(Exception, match="could not be saved"):
+            await client.send_cs(USER, {"text": "một"})
+        assert zalo.refreshes == 2 and zalo.texts() == []  # the new token was not used
+        with sqlite3.connect(path) as conn:
+            conn.execute("DROP TRIGGER refuse")
+        await client.send_cs(USER, {"text": "hai"})
+        assert zalo.refreshes == 2  # no second exchange: the kept pair was saved, then used
+        assert _rows(path, "SELECT refresh_token FROM zalo_tokens") == [(zalo.refresh_token,)]
+        assert zalo.texts() == ["hai"]
+    finally:
+        await client.close()
+        await db.close()
