@@ -301,6 +301,14 @@ async def test_a_location_report_reaches_staff_in_telegram(
     for chat in (STAFF_ID, LEAD_ID):
         copy = await api.wait_message(chat, since=mark, contains=f"Báo cáo ngập số {number}")
         assert "Khu An Biên" in copy.result["text"]
+    # staff resolve it in Telegram: the resident hears it on Zalo, where they reported
+    await staff.press("Đã xử lý")
+
+    async def told() -> bool:
+        return any(f"đã xử lý điểm ngập trong báo cáo số {number}" in t for t in zalo.texts())
+
+    await eventually(told)
+    assert "chia sẻ lại vị trí" in zalo.texts()[-1] and "/report" not in zalo.texts()[-1]
 
 
 async def test_a_shared_phone_is_kept_as_84_and_forget_deletes_it(

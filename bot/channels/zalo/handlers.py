@@ -333,6 +333,14 @@ class ZaloHandlers:
             logger.exception("flood report %d not sent to staff", done.report.id)
         await self.send(user, _(texts.REPORT_THANKS).format(id=done.report.id))
 
+    async def report_resolved(self, row: ChatRow, report: FloodReport) -> None:
+        """Staff resolved the resident's report (in Telegram): they hear it here."""
+        if not row.address:
+            return
+        _ = gettext(row.lang)
+        when = date_time(report.created_at, row.lang, self.svc.config.tz)
+        await self.send(row.address, _(texts.REPORT_RESOLVED).format(id=report.id, when=when))
+
     # ------------------------------------------------------------------ phone
     async def submit_info(self, row: ChatRow, user: str, event: dict[str, Any]) -> None:
         _ = gettext(row.lang)
