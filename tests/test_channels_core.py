@@ -348,3 +348,29 @@ async def test_the_report_counts_zalo_reach_and_unreachable_per_area(tmp_path: P
             assert private not in text.replace(",", " ").split()
     finally:
         await db.close()
+
+
+async def test_questions_views_and_flood_reports_from_zalo_are_logged_as_zalo(
+    tmp_path: Path,
+) -> None:
+    from bot.floods.reports import FloodReports
+    from bot.guides.answers import Answers
+    from bot.guides.library import Library
+
+    db = await Database.open(tmp_path / "q.sqlite3")
+    try:
+        answers = Answers(db, Library.load(data_dir("content")))
+        found = await answers.ask("ngập lụt", "vi", area_id="an-bien", chat_kind="private",
+                                  channel="zalo")
+        assert found.guide is not None
+        await answers.ask("ngập lụt", "vi", area_id="an-bien", chat_kind="private")
+        zalo_chat = await channel_chat(db, "zalo", BIG_ID, "vi")
+        saved = await FloodReports(db, AREAS).submit(zalo_chat, "vi", 20.85, 106.68, "knee")
+        assert saved.report is not None, saved
+        logged = await db.fetchall("SELECT kind, channel, COUNT(*) FROM events "
+                                   "GROUP BY kind, channel ORDER BY kind, channel")
+        assert [tuple(r) for r in logged] == [
+            ("flood_report", "zalo", 1), ("guide_view", "telegram", 1),
+            ("guide_view", "zalo", 1), ("question", "telegram", 1), ("question", "zalo", 1)]
+    finally:
+        await db.close()

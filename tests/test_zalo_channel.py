@@ -301,6 +301,14 @@ async def test_a_location_report_reaches_staff_in_telegram(
     for chat in (STAFF_ID, LEAD_ID):
         copy = await api.wait_message(chat, since=mark, contains=f"Báo cáo ngập số {number}")
         assert "Khu An Biên" in copy.result["text"]
+    # staff resolve it in Telegram: the resident hears it on Zalo, where they reported
+    await staff.press("Đã xử lý")
+
+    async def told() -> bool:
+        return any(f"đã xử lý điểm ngập trong báo cáo số {number}" in t for t in zalo.texts())
+
+    await eventually(told)
+    assert "chia sẻ lại vị trí" in zalo.texts()[-1] and "/report" not in zalo.texts()[-1]
 
 
 async def test_a_shared_phone_is_kept_as_84_and_forget_deletes_it(
@@ -581,3 +589,29 @@ async def test_a_broadcast_reaches_telegram_and_zalo_once_each_and_counts_the_un
         "SELECT status, error FROM outbox WHERE broadcast_id = ? AND chat_id = ?",
         (b.id, silent.chat_id))
     assert status == "unreachable" and "7 days" in error
+
+
+async def test_a_pair_the_database_refuses_is_never_used_unsaved_nor_lost(
+        zalo: MiniZalo, tmp_path: Path) -> None:
+    path = tmp_path / "d.sqlite3"
+    db = await Database.open(path)
+    client = _client(zalo)
+    try:
+        tokens = Tokens(db, client, None, zalo.refresh_token)
+        await tokens.load()
+        zalo.access.clear()
+        with sqlite3.connect(path) as conn:  # the disk "fills up" for this table
+            conn.execute("CREATE TRIGGER refuse BEFORE UPDATE ON zalo_tokens "
+                         "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        with pytest.raises(Exception, match="could not be saved"):
+            await client.send_cs(USER, {"text": "một"})
+        assert zalo.refreshes == 2 and zalo.texts() == []  # the new token was not used
+        with sqlite3.connect(path) as conn:
+            conn.execute("DROP TRIGGER refuse")
+        await client.send_cs(USER, {"text": "hai"})
+        assert zalo.refreshes == 2  # no second exchange: the kept pair was saved, then used
+        assert _rows(path, "SELECT refresh_token FROM zalo_tokens") == [(zalo.refresh_token,)]
+        assert zalo.texts() == ["hai"]
+    finally:
+        await client.close()
+        await db.close()

@@ -532,7 +532,10 @@ class Delivery:
         logger.info("a group moved to a supergroup; its broadcasts follow the new id")
 
     async def _close_finished(self) -> None:
-        if not self.closes:
+        if not self.closes:  # another channel's worker: only forget what is no longer sending
+            sending = await self._still_sending()
+            for broadcast_id in [i for i in self._cache if i not in sending]:
+                self._forget_broadcast(broadcast_id)
             return
         sending = await self.broadcasts.list(("sending",))
         await self._close_cancelled({b.id for b in sending})

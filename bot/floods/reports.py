@@ -19,6 +19,7 @@ from bot.floods.points import cluster
 from bot.i18n import normalise_lang
 from bot.store import Database, audit, events
 from bot.store import flood_reports as store
+from bot.store.chats import channel_of
 from bot.store.events import Event
 from bot.subscriptions.areas import AreaCatalog
 
@@ -78,8 +79,7 @@ class FloodReports:
         return self.placer.place(lat, lon)
 
     async def submit(self, chat_id: int, lang: str, lat: float, lon: float, depth: str,
-                     photo_file_id: str | None = None, note: str | None = None, *,
-                     channel: str = "telegram") -> Submitted:
+                     photo_file_id: str | None = None, note: str | None = None) -> Submitted:
         """Save a resident's report with its outreach event, or say why not.
 
         Refusals (nothing saved): "bad_point" (lat not in -90..90 or lon not in -180..180),
@@ -117,7 +117,7 @@ class FloodReports:
                 reporter_chat=chat_id)
             await events.add(conn, self.db.tz, [Event(
                 "flood_report", area_id=area_id, lang=lang, chat_kind="private", detail=depth,
-                at=_stamp(now))], channel=channel)
+                at=_stamp(now), channel=channel_of(chat_id))])
             saved = await store.read(conn, new_id)
         assert saved is not None  # written in the same transaction
         logger.info("flood report %d saved (%s, %s)", new_id, area_id or "outside", depth)

@@ -41,6 +41,8 @@ class Answers:
         self, question: str, lang: str, *, area_id: str | None, chat_kind: str,
         channel: str = "telegram",
     ) -> Answer:
+        """The best guide for a question and its see-also; the question and the view are logged
+        with the channel it came through (`telegram` or `zalo`)."""
         danger = is_danger(question)
         hits = self.search.search(question, limit=1 + SEE_ALSO)
         guides = [g for g in (self.library.get(h.guide_id, lang) for h in hits) if g]

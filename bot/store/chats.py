@@ -46,6 +46,11 @@ ZALO_CHAT_BASE = 2**62
 id (users and bots stay under 2^52; groups are negative), within SQLite's signed 64 bits."""
 
 
+def channel_of(chat_id: int) -> str:
+    """The channel of an internal chat id: Zalo's are above ZALO_CHAT_BASE."""
+    return "zalo" if chat_id > ZALO_CHAT_BASE else "telegram"
+
+
 @dataclass(frozen=True)
 class ChatRow:
     chat_id: int

@@ -317,8 +317,7 @@ class ZaloHandlers:
             return
         lat, lon, _at = point
         try:
-            done = await self.svc.flood_reports.submit(row.chat_id, row.lang, lat, lon, depth,
-                                                       channel="zalo")
+            done = await self.svc.flood_reports.submit(row.chat_id, row.lang, lat, lon, depth)
         except Exception:
             logger.exception("a Zalo flood report could not be saved")
             await self.send(user, _(texts.REPORT_FAILED))
@@ -333,6 +332,14 @@ class ZaloHandlers:
         except Exception:  # saved either way: staff see it in /points and the exports
             logger.exception("flood report %d not sent to staff", done.report.id)
         await self.send(user, _(texts.REPORT_THANKS).format(id=done.report.id))
+
+    async def report_resolved(self, row: ChatRow, report: FloodReport) -> None:
+        """Staff resolved the resident's report (in Telegram): they hear it here."""
+        if not row.address:
+            return
+        _ = gettext(row.lang)
+        when = date_time(report.created_at, row.lang, self.svc.config.tz)
+        await self.send(row.address, _(texts.REPORT_RESOLVED).format(id=report.id, when=when))
 
     # ------------------------------------------------------------------ phone
     async def submit_info(self, row: ChatRow, user: str, event: dict[str, Any]) -> None:

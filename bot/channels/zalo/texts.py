@@ -40,6 +40,8 @@ DEPTH_LABELS = {
     "above": N_("Above the waist"),
 }
 REPORT_THANKS = N_("🌊 Thank you: flood report no. {id} has reached the ward's staff.")
+REPORT_RESOLVED = N_("✅ The ward has handled your flood report no. {id} (sent {when}). Thank "
+                     "you for telling us. If the water comes back, share your location again.")
 REPORT_FIRST = N_("To report flooding, please first share your location (the + button in "
                   "Zalo, then Location), then choose the depth.")
 REPORT_RATE = N_("You have sent several reports in the last hour; please wait a little before "

@@ -40,6 +40,7 @@ class Tokens:
         self._pair: TokenPair | None = None
         self._lock = asyncio.Lock()
         self._failed_at = -math.inf
+        self._unsaved: TokenPair | None = None
         client.access = self.access
         client.refresh = self.refresh
 
@@ -85,6 +86,10 @@ class Tokens:
         """Replace the access token `stale` (one refresh at a time: callers that waited find it
         already replaced). Raises TokenError when the refresh fails."""
         async with self._lock:
+            if self._unsaved is not None:  # a pair Zalo gave that the database refused
+                await self._save(self._unsaved)
+                self._pair, self._unsaved = self._unsaved, None
+                return
             current = self._pair or await self._stored()
             if current is not None and current.access_token != stale \
                     and not self._due(current):
@@ -103,7 +108,14 @@ class Tokens:
                     self._failed_at = time.monotonic()
                     await self._tell_staff(exc.message)
                     raise
-            await self._save(pair)  # committed before the new access token is used
+            try:
+                await self._save(pair)  # committed before the new access token is used
+            except Exception:
+                # The old refresh token is spent: this pair is the only one left. It is kept in
+                # memory (never used unsaved) and saved again at the next call.
+                self._unsaved = pair
+                logger.exception("Zalo: the new token pair could not be saved; will retry")
+                raise TokenError("the new token pair could not be saved") from None
             self._pair = pair
             logger.info("Zalo access token refreshed; valid until %s", pair.expires_at)
             if self.notices is not None:
