@@ -16,6 +16,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.channels.telegram.app import build_application, running
+from bot.channels.telegram.handlers import callbacks
 from bot.store.chats import ensure, update
 from tests.auxil.chat import Person, eventually
 from tests.auxil.zalo import (  # noqa: F401 - fixtures
@@ -408,3 +409,12 @@ async def test_a_flood_report_by_location_reaches_staff_in_telegram(
                                   timeout=WAIT)
     shown = copy.result["text"]
     assert "Khu vực: Khu An Biên" in shown and "Mức nước: Đầu gối – thắt lưng" in shown
+    # Staff resolve it in Telegram; the resident hears it on Zalo, where they reported it.
+    mark = zalo.mark()
+    answer = await staff.press_data(callbacks.report_resolve(report.id),
+                                    message_id=copy.result["message_id"])
+    assert answer.params["text"] == f"Đã đánh dấu báo cáo số {report.id}: đã xử lý."
+    told = await zalo.wait_message(follower.user_id, since=mark,
+                                   contains=f"Phường đã xử lý điểm ngập trong báo cáo số "
+                                            f"{report.id}", timeout=WAIT)
+    assert "/report" not in told.text  # Zalo has no commands
