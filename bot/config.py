@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import ConfigError
@@ -18,6 +19,10 @@ from bot.paths import data_dir
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,60}$")
 DEFAULT_API_URL = "https://api.telegram.org"
 DEFAULT_WEATHER_URL = "https://api.open-meteo.com/v1/forecast"
+DEFAULT_ZALO_API_URL = "https://openapi.zalo.me"
+DEFAULT_ZALO_OAUTH_URL = "https://oauth.zaloapp.com"
+DEFAULT_ZALO_BUSINESS_URL = "https://business.openapi.zalo.me"
+DEFAULT_ZALO_WEBHOOK = ("127.0.0.1", 8089)
 EXAMPLE_TOKEN = "123456789:AAH-example-token-from-BotFather-xyz12"  # noqa: S105 - a fake
 
 TOKEN_HELP = (
@@ -52,6 +57,18 @@ class Config:
     staff_group: int | None = None
     content_dir: Path = field(default_factory=lambda: data_dir("content"))
     campaigns_dir: Path = field(default_factory=lambda: data_dir("broadcasts"))
+    # Zalo OA (SANSANG_ZALO=on): read and checked only when on; secrets never in a repr or log.
+    zalo: bool = False
+    zalo_webhook: tuple[str, int] = DEFAULT_ZALO_WEBHOOK
+    zalo_app_id: str = ""
+    zalo_app_secret: str = field(default="", repr=False)
+    zalo_oa_secret: str = field(default="", repr=False)
+    zalo_refresh_token: str = field(default="", repr=False)
+    zalo_api_url: str = DEFAULT_ZALO_API_URL
+    zalo_oauth_url: str = DEFAULT_ZALO_OAUTH_URL
+    zalo_business_url: str = DEFAULT_ZALO_BUSINESS_URL
+    zalo_billable: bool = False
+    zalo_template: str = ""
 
     def warnings(self) -> list[str]:
         """Settings that work but deserve a line in the log at start."""
@@ -129,7 +146,67 @@ class Config:
             staff_group=_group_id(env, "SANSANG_STAFF_GROUP"),
             content_dir=Path(env.get("SANSANG_CONTENT", "").strip() or data_dir("content")),
             campaigns_dir=_campaigns_dir(env),
+            **_zalo(env),
         )
+
+
+def _zalo(env: Mapping[str, str]) -> dict[str, Any]:
+    """The Zalo fields; nothing is required (or even read) unless SANSANG_ZALO=on."""
+    if not _on_off(env, "SANSANG_ZALO", False):
+        return {}
+    required = {}
+    for name, example in (("ZALO_APP_ID", "1234567890123456789"),
+                          ("ZALO_APP_SECRET", "AbCdEfGhIjKlMnOpQrSt"),
+                          ("ZALO_OA_SECRET", "ZyXwVuTsRqPoNmLkJiHg")):
+        raw = env.get(name, "").strip()
+        if not raw:
+            raise ConfigError(
+                f"{name} is not set, and SANSANG_ZALO=on needs it (the Zalo app's page at "
+                f"developers.zalo.me shows it; see README, \"Zalo\"). "
+                f"Example of a right value: {name}={example}")
+        if any(c.isspace() for c in raw):
+            raise ConfigError(f"{name} must be one word without spaces. "
+                              f"Example of a right value: {name}={example}")
+        required[name] = raw
+    if not required["ZALO_APP_ID"].isdigit():
+        raise ConfigError(
+            "ZALO_APP_ID must be the Zalo app's id, digits only (the value is not shown). "
+            "Example of a right value: ZALO_APP_ID=1234567890123456789")
+    template = env.get("SANSANG_ZALO_TEMPLATE", "").strip()
+    if template and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", template):
+        raise ConfigError(
+            f"SANSANG_ZALO_TEMPLATE={template!r} is not a template id (letters and digits, as "
+            "the approved template shows it). Example of a right value: "
+            "SANSANG_ZALO_TEMPLATE=356789")
+    return {
+        "zalo": True,
+        "zalo_webhook": _host_port(env, "SANSANG_ZALO_WEBHOOK", DEFAULT_ZALO_WEBHOOK),
+        "zalo_app_id": required["ZALO_APP_ID"],
+        "zalo_app_secret": required["ZALO_APP_SECRET"],
+        "zalo_oa_secret": required["ZALO_OA_SECRET"],
+        "zalo_refresh_token": env.get("ZALO_REFRESH_TOKEN", "").strip(),
+        "zalo_api_url": _url(env, "ZALO_API_URL", DEFAULT_ZALO_API_URL, DEFAULT_ZALO_API_URL),
+        "zalo_oauth_url": _url(env, "ZALO_OAUTH_URL", DEFAULT_ZALO_OAUTH_URL,
+                               DEFAULT_ZALO_OAUTH_URL),
+        "zalo_business_url": _url(env, "ZALO_BUSINESS_URL", DEFAULT_ZALO_BUSINESS_URL,
+                                  DEFAULT_ZALO_BUSINESS_URL),
+        "zalo_billable": _on_off(env, "SANSANG_ZALO_BILLABLE", False),
+        "zalo_template": template,
+    }
+
+
+def _host_port(env: Mapping[str, str], name: str, default: tuple[str, int]) -> tuple[str, int]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    host, sep, port = raw.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(
+            f"{name}={raw!r} must be host:port (the address the webhook server listens on; a "
+            f"reverse proxy forwards Zalo's HTTPS to it). Example of a right value: "
+            f"{name}=127.0.0.1:8089")
+    return host, int(port)
 
 
 def _campaigns_dir(env: Mapping[str, str]) -> Path:

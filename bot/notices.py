@@ -50,6 +50,11 @@ TEXTS = {
         "({error}). No weather advisory can be drafted until it answers again; everything "
         "else in the bot works. Meanwhile follow the official bulletins at nchmf.gov.vn. You "
         "will be told once when it is back."),
+    "zalo_token": N_(
+        "The bot can no longer send on Zalo: refreshing the Zalo OA's access token failed "
+        "({problem}). The OA must be re-authorised: please ask the operator to follow the "
+        "README section \"Zalo\" (re-authorise the OA and set ZALO_REFRESH_TOKEN). Telegram "
+        "works as before. You will be told again if it fails after being fixed."),
     "weather_back": N_(
         "The weather forecast service answers again (it had failed since {since}). Weather "
         "advisories are drafted again."),

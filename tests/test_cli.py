@@ -70,7 +70,7 @@ def test_db_migrate_then_up_to_date(db_env: dict[str, str]) -> None:
         "0004_report_indexes.sql", "0005_event_days.sql", "0006_active_changes.sql",
         "0007_event_day_column.sql",
         "0008_cancelled_outbox.sql", "0009_group_kinds.sql", "0010_weather.sql",
-        "0011_flood_reports.sql",
+        "0011_flood_reports.sql", "0012_zalo.sql",
     ]
     again = sansang("db", "migrate", env=db_env)
     assert again.returncode == 0 and again.stdout.strip() == "database is up to date"

@@ -102,7 +102,7 @@ async def test_export_counts_a_known_history_and_names_nobody(
         "searches": 2, "searches_answered": 1,
         # the school's group has not chosen its kind here: it counts as a group, not a school
         "schools_active": 0, "markets_active": 0, "offices_active": 0,
-        "flood_reports": 0, "flooding_points": 0,
+        "flood_reports": 0, "flooding_points": 0, "zalo_active": 0, "unreachable": 0,
     }
     assert {k: int(v) for k, v in ho_nam.items() if k not in ("area_id", "area_name")} == {
         "subscribers_active": 1, "households_active": 1, "groups_active": 0,
@@ -110,7 +110,7 @@ async def test_export_counts_a_known_history_and_names_nobody(
         "messages_sent": 0, "messages_failed": 0, "messages_blocked": 0,
         "guide_views": 0, "searches": 0, "searches_answered": 0,
         "schools_active": 0, "markets_active": 0, "offices_active": 0,
-        "flood_reports": 0, "flooding_points": 0,
+        "flood_reports": 0, "flooding_points": 0, "zalo_active": 0, "unreachable": 0,
     }
     assert {k: int(v) for k, v in total.items() if k not in ("area_id", "area_name")} == {
         "subscribers_active": 3, "households_active": 2, "groups_active": 1,
@@ -118,7 +118,7 @@ async def test_export_counts_a_known_history_and_names_nobody(
         "messages_sent": 1, "messages_failed": 1, "messages_blocked": 1,
         "guide_views": 1, "searches": 2, "searches_answered": 1,
         "schools_active": 0, "markets_active": 0, "offices_active": 0,
-        "flood_reports": 0, "flooding_points": 0,
+        "flood_reports": 0, "flooding_points": 0, "zalo_active": 0, "unreachable": 0,
     }
     assert total["area_name"] == "Tổng cộng"
     text = raw.decode("utf-8-sig")
@@ -137,7 +137,7 @@ async def test_export_counts_a_known_history_and_names_nobody(
                                "Theo loại thiên tai", "Bản tin", "Câu hỏi chưa có hướng dẫn"]
     summary = book["Tổng hợp"]
     assert "Phường Lê Chân" in summary["A1"].value and "Kỳ báo cáo" in summary["A2"].value
-    figures = {summary.cell(r, 1).value: summary.cell(r, 2).value for r in range(4, 20)}
+    figures = {summary.cell(r, 1).value: summary.cell(r, 2).value for r in range(4, 30)}
     assert {k: v for k, v in figures.items() if k} == {
         "Người, nhóm đang nhận cảnh báo (cuối kỳ)": 3, "  trong đó hộ gia đình": 2,
         "  trong đó nhóm (trường, chợ, cơ quan)": 1, "Đăng ký mới trong kỳ": 6,
@@ -145,6 +145,9 @@ async def test_export_counts_a_known_history_and_names_nobody(
         "Tin nhắn lỗi": 1, "Tin nhắn bị chặn": 1, "Lượt xem hướng dẫn": 1,
         "Câu hỏi của người dân": 2, "Câu hỏi có hướng dẫn trả lời": 1,
         "Tỷ lệ câu hỏi được trả lời": 0.5,
+        # reach per channel (issue 16): the Telegram column; Zalo's is checked beside
+        "Theo kênh nhắn tin": "Telegram", "Đang nhận cảnh báo qua kênh (cuối kỳ)": 3,
+        "Tin nhắn đã gửi qua kênh": 1, "Tin nhắn không gửi được (Zalo: quá 7 ngày)": 0,
         "Số liệu tổng hợp, không chứa thông tin cá nhân của người dân.": None,
     }
     by_area = {r[0]: r for r in book["Theo khu"].iter_rows(min_row=3, values_only=True)}

@@ -1,4 +1,5 @@
-"""The layers of DESIGN.md hold: the domain never imports Telegram, and only storage runs SQL.
+"""The layers of DESIGN.md hold: the domain never imports a channel (Telegram or Zalo), and only
+storage runs SQL.
 
 Read from the source with `ast`, so a new module is checked the day it is added.
 """
@@ -11,6 +12,7 @@ from pathlib import Path
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
 ADAPTERS = ("channels", "cli", "fakeapi", "__main__")  # may import python-telegram-bot
+CHANNELS = ("telegram", "zalo")  # bot/channels/<name>: the adapters the domain never imports
 SQL_CALLS = {"execute", "executemany", "executescript", "fetchall", "fetchone"}
 SQL_TEXT = re.compile(
     r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|BEGIN|WITH|REPLACE)\s"
@@ -35,15 +37,59 @@ def _imports(tree: ast.AST) -> list[str]:
     return names
 
 
-def test_the_domain_never_imports_telegram_or_the_adapters() -> None:
+def _forbidden_in_domain(name: str) -> bool:
+    """An import the domain may not make: python-telegram-bot, any channel adapter (Telegram's,
+    Zalo's, and any later one under bot.channels), or the CLI."""
+    return name == "telegram" or name.startswith(("telegram.", "bot.channels", "bot.cli"))
+
+
+def _domain_offenders(paths: list[Path], root: Path = BOT) -> list[str]:
     offenders = []
-    for path in _modules():
-        if _top(path) in ADAPTERS:
+    for path in paths:
+        if path.relative_to(root).parts[0].removesuffix(".py") in ADAPTERS:
             continue
         for name in _imports(ast.parse(path.read_text(encoding="utf-8"))):
-            if name == "telegram" or name.startswith(("telegram.", "bot.channels", "bot.cli")):
-                offenders.append(f"{path.relative_to(BOT.parent)} imports {name}")
+            if _forbidden_in_domain(name):
+                offenders.append(f"{path.relative_to(root.parent)} imports {name}")
+    return offenders
+
+
+def test_the_domain_never_imports_telegram_or_the_adapters() -> None:
+    offenders = _domain_offenders(_modules())
     assert offenders == [], "\n".join(offenders)
+
+
+def test_the_domain_imports_neither_channel(tmp_path: Path) -> None:
+    """Both channels' packages count as adapters: a domain module importing Telegram's or
+    Zalo's (in any import form) is caught, and each adapter may import the domain."""
+    root = tmp_path / "bot"
+    for package in ("broadcasts", "store", "subscriptions"):
+        (root / package).mkdir(parents=True)
+    for channel in CHANNELS:
+        (root / "channels" / channel).mkdir(parents=True)
+        (root / "channels" / channel / "sender.py").write_text(
+            "from bot.broadcasts.delivery import Delivery\n", encoding="utf-8")
+    forms = {
+        "broadcasts/a.py": "from bot.channels.zalo.sender import ZaloSender\n",
+        "store/b.py": "import bot.channels.zalo.client\n",
+        "subscriptions/c.py": "from bot.channels.telegram import sender\n",
+        "broadcasts/d.py": "from bot.channels import zalo\n",
+        "store/e.py": "from telegram import Bot\n",
+    }
+    for name, text in forms.items():
+        (root / name).write_text(text, encoding="utf-8")
+    found = _domain_offenders(_modules(root), root)
+    assert sorted({o.split()[0] for o in found}) == sorted(f"bot/{name}" for name in forms)
+    assert not any("channels" in o.split()[0] for o in found)  # adapters may import the domain
+    # And the real tree: the Zalo adapter, when present, is where the Telegram one is.
+    zalo = BOT / "channels" / "zalo"
+    if zalo.exists():
+        assert all(_top(p) in ADAPTERS for p in _modules(zalo))
+    for path in _modules():
+        if _top(path) not in ADAPTERS:
+            names = _imports(ast.parse(path.read_text(encoding="utf-8")))
+            assert not [n for n in names if n.startswith(tuple(
+                f"bot.channels.{c}" for c in CHANNELS))], path
 
 
 def test_only_the_storage_layer_runs_sql() -> None:

@@ -72,8 +72,8 @@ async def test_a_crash_mid_way_resumes_with_the_recipients_of_the_moment_sending
         b = await service.create("x", targets=["an-bien"], created_by="cli")
         # A start that died after its first chunks (kill -9): still 'scheduled', part written.
         stopped = asyncio.create_task(outbox.write_recipients(
-            db, b.id, "SELECT chat_id, lang, area_id, kind FROM chats WHERE subscribed = 1 "
-            "AND blocked = 0 AND area_id IN (?)", ("an-bien",)))
+            db, b.id, "SELECT chat_id, lang, area_id, kind, channel FROM chats "
+            "WHERE subscribed = 1 AND blocked = 0 AND area_id IN (?)", ("an-bien",)))
         for _ in range(10_000):  # bounded: until two chunks are written
             row = await db.fetchone("SELECT COUNT(*) FROM outbox")
             if row is not None and row[0] >= 8:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import aiosqlite
 
 from bot.store import Database, audit, outbox, utcnow
 from bot.store import broadcasts as store
+from bot.store.events import CHANNELS
 from bot.subscriptions.areas import AreaCatalog
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,10 @@ class Broadcast:
     kinds: tuple[str, ...] | None = None  # recipient kinds it goes to; None: every kind
 
 
+CHANNEL_COUNTS = ("recipients", "sent", "failed", "blocked", "pending", "unreachable")
+"""The counts `Counts.by_channel` holds for each channel (and `broadcast show --json` shows)."""
+
+
 @dataclass(frozen=True)
 class Counts:
     recipients: int
@@ -61,6 +66,48 @@ class Counts:
     blocked: int
     pending: int
     cancelled: int = 0  # rows not sent because the broadcast was cancelled while sending
+    # Zalo followers no message can reach (silent for more than 7 days, no phone shared):
+    # counted, never retried, never silently dropped.
+    unreachable: int = 0
+    # {"telegram": {"recipients": ..., "sent": ..., ...CHANNEL_COUNTS}, "zalo": {...}}
+    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, by_status: dict[str, dict[str, int]]) -> Counts:
+        """From {channel: {outbox status: rows}}; every channel present in by_channel."""
+        total: dict[str, int] = {}
+        per: dict[str, dict[str, int]] = {}
+        for channel in (*CHANNELS, *sorted(set(by_status) - set(CHANNELS))):
+            found = by_status.get(channel, {})
+            per[channel] = {"recipients": sum(found.values()),
+                            **{k: found.get(k, 0) for k in CHANNEL_COUNTS[1:]}}
+            for status, n in found.items():
+                total[status] = total.get(status, 0) + n
+        return cls(sum(total.values()), total.get("sent", 0), total.get("failed", 0),
+                   total.get("blocked", 0), total.get("pending", 0), total.get("cancelled", 0),
+                   total.get("unreachable", 0), per)
+
+    def plus(self, other: Counts) -> Counts:
+        """Two disjoint sets of rows (e.g. two channels' counts) counted together."""
+        per = {ch: dict(c) for ch, c in self.by_channel.items()}
+        for ch, c in other.by_channel.items():
+            mine = per.setdefault(ch, dict.fromkeys(CHANNEL_COUNTS, 0))
+            for k, n in c.items():
+                mine[k] = mine.get(k, 0) + n
+        return Counts(self.recipients + other.recipients, self.sent + other.sent,
+                      self.failed + other.failed, self.blocked + other.blocked,
+                      self.pending + other.pending, self.cancelled + other.cancelled,
+                      self.unreachable + other.unreachable, per)
+
+    def moved(self, channel: str, status: str) -> Counts:
+        """One pending row of `channel` ended as `status` (sent, failed, blocked, ...)."""
+        per = {ch: dict(c) for ch, c in self.by_channel.items()}
+        mine = per.setdefault(channel, dict.fromkeys(CHANNEL_COUNTS, 0))
+        mine["pending"] = mine.get("pending", 0) - 1
+        if status in CHANNEL_COUNTS:
+            mine[status] = mine.get(status, 0) + 1
+        return replace(self, pending=self.pending - 1, by_channel=per,
+                       **{status: getattr(self, status) + 1})
 
 
 def _row(r: object) -> Broadcast:
@@ -186,10 +233,10 @@ class Broadcasts:
         wanted = [s for s in statuses if s in STATUSES]
         return [_row(r) for r in await store.by_status(self.db, wanted, limit)]
 
-    async def counts(self, broadcast_id: int) -> Counts:
-        c = await store.outbox_counts(self.db, broadcast_id)
-        return Counts(sum(c.values()), c.get("sent", 0), c.get("failed", 0), c.get("blocked", 0),
-                      c.get("pending", 0), c.get("cancelled", 0))
+    async def counts(self, broadcast_id: int, channel: str | None = None) -> Counts:
+        """The outbox of a broadcast counted, in all and per channel (`channel`: only its rows;
+        through the channel index, so cheap however big the other channel's part is)."""
+        return Counts.of(await store.outbox_counts_by_channel(self.db, broadcast_id, channel))
 
     async def recipients_now(self, broadcast: Broadcast) -> int:
         """How many chats would get it if it started now (for previews)."""

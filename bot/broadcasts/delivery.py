@@ -1,13 +1,16 @@
 """Sending broadcasts from the outbox: paced, retried, resumable after any crash.
 
-A row leaves 'pending' only when Telegram's answer is recorded, so a restart resends at most
-what was in flight. Pace: the configured rate over all chats, 1 a second per chat, 20 a minute
-per group; enough requests in flight that the API's latency does not lower the rate.
+A row leaves 'pending' only when the channel's answer is recorded, so a restart resends at most
+what was in flight. One worker per channel (Telegram, Zalo), each with its own rate: a Zalo
+broadcast never slows Telegram's. Pace: the configured rate over all chats, 1 a second per
+chat, 20 a minute per group; enough requests in flight that the API's latency does not lower
+the rate.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import enum
 import html
 import logging
@@ -15,7 +18,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from typing import Protocol
@@ -25,7 +28,7 @@ from bot.broadcasts.broadcasts import Broadcast, Broadcasts, Counts
 from bot.store import Database, events, utcnow
 from bot.store import chats as chat_store
 from bot.store import outbox as outbox_store
-from bot.store.events import Event
+from bot.store.events import CHANNELS, Event
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +59,12 @@ def duplicates_bound(rate: float) -> int:
     return in_flight_for(rate) + FLUSH_ROWS
 
 
+sending_broadcast: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "sending_broadcast", default=None)
+"""The broadcast a sender is called for (each send runs in its own task): a channel that tags
+its messages (Zalo's template `tracking_id`) reads it without changing `Sender.send`."""
+
+
 class Outcome(enum.Enum):
     SENT = "sent"
     BLOCKED = "blocked"  # 403: blocked, kicked, deactivated: never retried
@@ -63,6 +72,9 @@ class Outcome(enum.Enum):
     MIGRATED = "migrated"  # the group became a supergroup: follow the new id
     TRANSIENT = "transient"  # 5xx, timeouts, dropped connections: retry with backoff
     PERMANENT = "permanent"  # any other 400: recorded as failed with the reason
+    # No message can reach this recipient now (a Zalo follower silent for more than 7 days who
+    # shared no phone): counted as 'unreachable' with the reason, never retried.
+    UNREACHABLE = "unreachable"
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,8 @@ class SendResult:
 
 
 class Sender(Protocol):
-    """What delivery needs from a channel (Telegram today)."""
+    """What delivery needs from a channel. `text` is the broadcast text as Telegram's HTML
+    (staff text escaped); another channel's sender renders it for its own service."""
 
     async def send(self, chat_id: int, text: str, *, silent: bool) -> SendResult: ...
 
@@ -204,7 +217,7 @@ _Row = outbox_store.Row
 
 
 class Delivery:
-    """The one worker that empties the outbox."""
+    """The worker that empties one channel's part of the outbox."""
 
     def __init__(
         self, db: Database, broadcasts: Broadcasts, sender: Sender, *, rate: float,
@@ -213,12 +226,27 @@ class Delivery:
         backoff: tuple[float, ...] = BACKOFF_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        budget: Pacer | None = None,
+        budget: Pacer | None = None, channel: str = "telegram", closes: bool | None = None,
     ) -> None:
         """`clock` times Telegram's per-chat limits (1 a second, 20 a minute per group) and `now`
         the outbox's schedule (postponed rows, retries): tests move both to check a minute's
         limit without waiting a minute. `budget` is the bot's one sending budget, shared with
-        replies to residents, which go first (see bot/channels/telegram/rate_limits.py)."""
+        replies to residents, which go first (see bot/channels/telegram/rate_limits.py).
+
+        `channel`: this worker claims and sends only that channel's outbox rows, with its own
+        pacer at `rate`. A second channel's worker is one line beside Telegram's:
+
+            Delivery(db, broadcasts, ZaloSender(...), rate=zalo_rate, tz=tz, channel="zalo")
+
+        and runs with `await delivery.run(stop)` (call `wake()` when a broadcast starts).
+        `closes`: this worker marks broadcasts done once no row is pending in ANY channel, and
+        tells staff their progress and summary (through `reporter`); by default only the
+        Telegram worker does, so each broadcast is finished and summed up once, where staff are.
+        """
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        self.channel = channel
+        self.closes = channel == "telegram" if closes is None else closes
         self.db = db
         self.clock = clock
         self.now = now
@@ -320,12 +348,18 @@ class Delivery:
 
     # -------------------------------------------------------------- internals
     async def _progress_counts(self, broadcast_id: int) -> Counts:
-        """Counted from the outbox once, then from the answers: counting a million rows every
-        few seconds held the bot's one connection (a resident's reply waited 1.4 s)."""
+        """This channel's rows counted from the outbox once, then from the answers: counting a
+        million rows every few seconds held the bot's one connection (a resident's reply waited
+        1.4 s). Other channels' rows (sent by their own workers) are counted on their own part
+        of the channel index each time."""
         if broadcast_id not in self._tally:
             await self._flushed()  # answers not yet written would count as still pending
-            self._tally[broadcast_id] = await self.broadcasts.counts(broadcast_id)
-        return self._tally[broadcast_id]
+            self._tally[broadcast_id] = await self.broadcasts.counts(broadcast_id, self.channel)
+        counts = self._tally[broadcast_id]
+        for other in CHANNELS:
+            if other != self.channel:
+                counts = counts.plus(await self.broadcasts.counts(broadcast_id, other))
+        return counts
 
     async def _still_sending(self) -> set[int]:
         if time.monotonic() - self._sending_read_at >= SENDING_RECHECK:
@@ -350,7 +384,7 @@ class Delivery:
         out: list[_Row] = []
         for broadcast_id in await outbox_store.sending_broadcasts(self.db):
             rows = await outbox_store.due_rows(self.db, broadcast_id, now,
-                                               BATCH + len(self._flying))
+                                               BATCH + len(self._flying), self.channel)
             out += [r for r in rows if (r.broadcast_id, r.chat_id) not in self._flying]
             if len(out) >= BATCH:
                 break
@@ -405,6 +439,7 @@ class Delivery:
                 return
             text = b.text_en if row.lang == "en" and b.text_en else b.text_vi
             silent = not b.urgent and self.night.contains(self.now(), self.tz)
+            sending_broadcast.set(row.broadcast_id)  # this task's own context
             try:
                 result = await self.sender.send(row.chat_id, escape_staff_text(text),
                                                 silent=silent)
@@ -432,6 +467,8 @@ class Delivery:
             await self._migrate(row, result.new_chat_id)
         elif result.outcome is Outcome.PERMANENT:
             await self._final(row, "failed", result.reason)
+        elif result.outcome is Outcome.UNREACHABLE:
+            await self._final(row, "unreachable", result.reason or "unreachable")
         else:
             attempts = row.attempts + 1
             if attempts >= MAX_ATTEMPTS:
@@ -451,8 +488,7 @@ class Delivery:
         self._results.append((row, status, (error or "")[:200] or None, utcnow()))
         tally = self._tally.get(row.broadcast_id)
         if tally is not None:
-            self._tally[row.broadcast_id] = replace(
-                tally, pending=tally.pending - 1, **{status: getattr(tally, status) + 1})
+            self._tally[row.broadcast_id] = tally.moved(row.channel, status)
         self._buffered.add((row.broadcast_id, row.chat_id))
         if len(self._results) >= FLUSH_ROWS:
             await self.flush()
@@ -484,7 +520,7 @@ class Delivery:
             await events.add(conn, self.db.tz, [
                 Event(f"delivery_{status}", area_id=r.area_id, lang=r.lang,
                       chat_kind=chat_store.chat_kind(r.chat_kind), detail=str(r.broadcast_id),
-                      at=at)
+                      at=at, channel=r.channel)
                 for r, status, _e, at in results
             ])
             for r, status, _e, at in results:
@@ -496,6 +532,11 @@ class Delivery:
         logger.info("a group moved to a supergroup; its broadcasts follow the new id")
 
     async def _close_finished(self) -> None:
+        if not self.closes:  # another channel's worker: only forget what is no longer sending
+            sending = await self._still_sending()
+            for broadcast_id in [i for i in self._cache if i not in sending]:
+                self._forget_broadcast(broadcast_id)
+            return
         sending = await self.broadcasts.list(("sending",))
         await self._close_cancelled({b.id for b in sending})
         for b in sending:

@@ -78,6 +78,9 @@ async def describe(config: Config, service: Broadcasts, b: Broadcast, *, as_json
         "started_at": b.started_at, "finished_at": b.finished_at,
         "cancelled": counts.cancelled, "reason": b.reason,
         "kinds": None if b.kinds is None else list(b.kinds),
+        # Issue 16: rows no channel could deliver (Zalo followers silent for 7 days, no phone),
+        # and every count per channel: {"telegram": {...}, "zalo": {...}}.
+        "unreachable": counts.unreachable, "by_channel": counts.by_channel,
     }
     if as_json:
         return json.dumps(data, ensure_ascii=False)

@@ -19,6 +19,7 @@ from bot.floods.points import cluster
 from bot.i18n import normalise_lang
 from bot.store import Database, audit, events
 from bot.store import flood_reports as store
+from bot.store.chats import channel_of
 from bot.store.events import Event
 from bot.subscriptions.areas import AreaCatalog
 
@@ -116,7 +117,7 @@ class FloodReports:
                 reporter_chat=chat_id)
             await events.add(conn, self.db.tz, [Event(
                 "flood_report", area_id=area_id, lang=lang, chat_kind="private", detail=depth,
-                at=_stamp(now))])
+                at=_stamp(now), channel=channel_of(chat_id))])
             saved = await store.read(conn, new_id)
         assert saved is not None  # written in the same transaction
         logger.info("flood report %d saved (%s, %s)", new_id, area_id or "outside", depth)

@@ -38,8 +38,11 @@ class Answers:
         self.search = GuideSearch(library)
 
     async def ask(
-        self, question: str, lang: str, *, area_id: str | None, chat_kind: str
+        self, question: str, lang: str, *, area_id: str | None, chat_kind: str,
+        channel: str = "telegram",
     ) -> Answer:
+        """The best guide for a question and its see-also; the question and the view are logged
+        with the channel it came through (`telegram` or `zalo`)."""
         danger = is_danger(question)
         hits = self.search.search(question, limit=1 + SEE_ALSO)
         guides = [g for g in (self.library.get(h.guide_id, lang) for h in hits) if g]
@@ -49,20 +52,22 @@ class Answers:
             await events.log(
                 self.db, "question", area_id=area_id, lang=lang, chat_kind=chat_kind,
                 detail=" ".join(redact_contacts(question).split())[:UNANSWERED_TEXT_LIMIT],
+                channel=channel,
             )
             return Answer(None, (), danger)
         best = guides[0]
         await events.log(self.db, "question", area_id=area_id, lang=lang, chat_kind=chat_kind,
-                         guide_id=best.id)
-        await self._viewed(best, lang, area_id, chat_kind, "question")
+                         guide_id=best.id, channel=channel)
+        await self._viewed(best, lang, area_id, chat_kind, "question", channel)
         return Answer(best, tuple(guides[1:]) or self.related(best, lang), danger)
 
     async def view(
-        self, guide_id: str, lang: str, *, area_id: str | None, chat_kind: str
+        self, guide_id: str, lang: str, *, area_id: str | None, chat_kind: str,
+        channel: str = "telegram",
     ) -> Guide | None:
         guide = self.library.get(guide_id, lang)
         if guide is not None:
-            await self._viewed(guide, lang, area_id, chat_kind, "menu")
+            await self._viewed(guide, lang, area_id, chat_kind, "menu", channel)
         return guide
 
     def for_audience(self, guides: list[Guide], lang: str, chat_kind: str) -> list[Guide]:
@@ -89,7 +94,8 @@ class Answers:
         return tuple(g for g in found if g is not None)[:SEE_ALSO]
 
     async def _viewed(
-        self, guide: Guide, lang: str, area_id: str | None, chat_kind: str, source: str
+        self, guide: Guide, lang: str, area_id: str | None, chat_kind: str, source: str,
+        channel: str = "telegram",
     ) -> None:
         await events.log(self.db, "guide_view", area_id=area_id, lang=lang, chat_kind=chat_kind,
-                         guide_id=guide.id, detail=f"{guide.hazard}:{source}")
+                         guide_id=guide.id, detail=f"{guide.hazard}:{source}", channel=channel)

@@ -250,6 +250,11 @@ def to_docx(report: Report, settings: Settings, today: date) -> bytes:
         ("Bản tin đã phát", t.broadcasts), ("Tin nhắn đã gửi", t.messages_sent),
         ("Tin nhắn lỗi", t.messages_failed), ("Tin nhắn bị chặn", t.messages_blocked),
         ("Đăng ký mới", t.subscribers_new), ("Hủy đăng ký", t.unsubscribed)])
+    if report.by_channel:
+        para(doc, "Theo kênh nhắn tin:", italic=True)
+        table(("Kênh", "Đang nhận cảnh báo (cuối kỳ)", "Tin nhắn đã gửi", "Tin không gửi được"),
+              [({"telegram": "Telegram", "zalo": "Zalo"}.get(c, c), r.active, r.sent,
+                r.unreachable) for c, r in report.by_channel.items()])
     para(doc, "Số tin nhắn đã gửi theo tháng:", italic=True)
     doc.add_picture(io.BytesIO(chart_png(report)), width=Mm(160))
     doc.paragraphs[-1].alignment = center

@@ -22,6 +22,9 @@ CSV_COLUMNS = (
     "schools_active", "markets_active", "offices_active",
     # Issue 15 (appended likewise)
     "flood_reports", "flooding_points",
+    # Issue 16 (appended likewise): Zalo chats receiving warnings at the end, messages that no
+    # channel could deliver
+    "zalo_active", "unreachable",
 )
 
 
@@ -30,7 +33,7 @@ def _row(f: AreaFigures) -> list[object]:
             f.subscribers_new, f.unsubscribed, f.blocked, f.broadcasts, f.messages_sent,
             f.messages_failed, f.messages_blocked, f.guide_views, f.searches, f.answered,
             f.schools_active, f.markets_active, f.offices_active,
-            f.flood_reports, f.flooding_points]
+            f.flood_reports, f.flooding_points, f.zalo_active, f.unreachable]
 
 
 def to_csv(report: Report) -> bytes:
@@ -78,7 +81,8 @@ HAZARD_VI = {
 AREA_HEADERS = ("Mã khu", "Khu dân cư", "Đang nhận tin (cuối kỳ)", "Hộ gia đình", "Nhóm",
                 "Đăng ký mới", "Hủy đăng ký", "Chặn bot", "Bản tin", "Tin đã gửi", "Tin lỗi",
                 "Tin bị chặn", "Lượt xem hướng dẫn", "Câu hỏi", "Câu hỏi có trả lời",
-                "Trường học", "Chợ", "Cơ quan, đơn vị", "Phản ánh ngập", "Điểm ngập")
+                "Trường học", "Chợ", "Cơ quan, đơn vị", "Phản ánh ngập", "Điểm ngập",
+                "Đang nhận tin qua Zalo", "Tin không gửi được")
 KIND_VI = {"household": "Hộ gia đình", "school": "Trường học", "market": "Chợ",
            "office": "Cơ quan, đơn vị", "residential": "Tổ dân phố, khu dân cư",
            "other": "Nhóm khác, chưa chọn loại"}
@@ -192,8 +196,27 @@ def _summary(wb: Any, ws: Any, report: Report, period: str, title: Any, head: An
             ws.write_number(i, 2, value(before.total), fmt)
             ws.write_number(i, 3, value(report.total) - value(before.total),
                             change_pct if fmt else change)
-    ws.write(3 + len(rows) + 1, 0,
-             "Số liệu tổng hợp, không chứa thông tin cá nhân của người dân.")
+    row = 3 + len(rows) + 1
+    if report.by_channel:
+        row = _channels(ws, report, row, head) + 1
+    ws.write(row, 0, "Số liệu tổng hợp, không chứa thông tin cá nhân của người dân.")
+
+
+CHANNEL_VI = {"telegram": "Telegram", "zalo": "Zalo"}
+CHANNEL_LINES = (("Đang nhận cảnh báo qua kênh (cuối kỳ)", "active"),
+                 ("Tin nhắn đã gửi qua kênh", "sent"),
+                 ("Tin nhắn không gửi được (Zalo: quá 7 ngày)", "unreachable"))
+
+
+def _channels(ws: Any, report: Report, row: int, head: Any) -> int:
+    """Reach per channel under the summary: a small table; the next free row."""
+    channels = list(report.by_channel)
+    ws.write_row(row, 0, ("Theo kênh nhắn tin", *(CHANNEL_VI.get(c, c) for c in channels)),
+                 head)
+    for i, (label, name) in enumerate(CHANNEL_LINES, start=row + 1):
+        ws.write(i, 0, label)
+        ws.write_row(i, 1, [getattr(report.by_channel[c], name) for c in channels])
+    return row + len(CHANNEL_LINES) + 1
 
 
 def to_xlsx(report: Report) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -118,6 +119,11 @@ class AreaFigures:
     # (reports within 100 m of each other) the period's reports make, by the point's area.
     flood_reports: int = 0
     flooding_points: int = 0
+    # Issue 16: Zalo chats receiving warnings at the period's end (part of subscribers_active),
+    # and broadcast messages no channel could deliver in the period (Zalo followers silent for
+    # more than 7 days who shared no phone number).
+    zalo_active: int = 0
+    unreachable: int = 0
 
     @property
     def subscribers_active(self) -> int:
@@ -161,6 +167,19 @@ class KindReach:
     sent: int = 0
 
 
+CHANNELS = ("telegram", "zalo")
+
+
+@dataclass(frozen=True)
+class ChannelReach:
+    """One channel's reach in the period: chats receiving warnings at its end, broadcast
+    messages delivered, and those that could not be (unreachable)."""
+
+    active: int = 0
+    sent: int = 0
+    unreachable: int = 0
+
+
 @dataclass
 class Report:
     period: Period
@@ -175,12 +194,15 @@ class Report:
     # The figures of the period of the same length just before (`Period.previous`), to compare
     # with; its own `previous` is None.
     previous: Report | None = None
+    # {"telegram": reach, "zalo": reach} over the whole ward (Telegram's: the total less Zalo's)
+    by_channel: dict[str, ChannelReach] = field(default_factory=dict)
 
 
 IN_PERIOD = {
     "subscribe": "subscribers_new", "unsubscribe": "unsubscribed", "blocked": "blocked",
     "delivery_sent": "messages_sent", "delivery_failed": "messages_failed",
-    "delivery_blocked": "messages_blocked", "guide_view": "guide_views",
+    "delivery_blocked": "messages_blocked", "delivery_unreachable": "unreachable",
+    "guide_view": "guide_views",
     "question": "searches",
 }
 
@@ -274,6 +296,7 @@ async def _report(db: Database, areas: AreaCatalog, period: Period,
             local.replace(tzinfo=None), broadcast_id,
             int(recipients) if recipients.isdigit() else 0,
             ",".join(targets) if r["area_id"] else "all"))
+    zalo = await _zalo(db, first_day, last_day, figures)
     ordered = [per_area[a.id] for a in areas.areas] + [
         f for k, f in sorted(per_area.items()) if k not in names]
     total = AreaFigures("TOTAL", "Tổng cộng")
@@ -281,8 +304,34 @@ async def _report(db: Database, areas: AreaCatalog, period: Period,
         total.add(f)
     total.broadcasts = len(broadcast_rows)  # a broadcast to several areas counts once in total
     by_kind = await _by_kind(db, period, first_day, last_day)
+    by_channel = {
+        "zalo": zalo,
+        "telegram": ChannelReach(total.subscribers_active - zalo.active,
+                                 total.messages_sent - zalo.sent,
+                                 total.unreachable - zalo.unreachable),
+    }
     return Report(period, ordered, total, by_month, views,
-                  unanswered.most_common(top_unanswered), broadcast_rows, by_kind)
+                  unanswered.most_common(top_unanswered), broadcast_rows, by_kind,
+                  by_channel={c: by_channel[c] for c in CHANNELS})
+
+
+async def _zalo(db: Database, first_day: str, last_day: str,
+                figures: Any) -> ChannelReach:
+    """Zalo's part: `zalo_active` of each area, and the ward's Zalo reach in the period."""
+    try:
+        active_rows = await queries.zalo_active_at(db, last_day)
+        delivery_rows = await queries.zalo_deliveries(db, first_day, last_day)
+    except sqlite3.OperationalError as exc:
+        if "channel" not in str(exc):
+            raise
+        return ChannelReach()  # a database not yet migrated to 0012: no Zalo at all
+    active = 0
+    for r in active_rows:
+        figures(r["area_id"]).zalo_active += r["active"]
+        active += r["active"]
+    sent = sum(r["n"] for r in delivery_rows if r["kind"] == "delivery_sent")
+    unreachable = sum(r["n"] for r in delivery_rows if r["kind"] == "delivery_unreachable")
+    return ChannelReach(active, sent, unreachable)
 
 
 async def _by_kind(db: Database, period: Period, first_day: str,

@@ -16,6 +16,7 @@ from bot.store.chats import CHAT_KIND_SQL
 from bot.store.database import Database
 
 CANCELLABLE = ("scheduled", "sending")
+OUTBOX_STATUSES = ("pending", "sent", "failed", "blocked", "cancelled", "unreachable")
 
 
 RECIPIENT_KIND_SQL = (
@@ -30,8 +31,8 @@ def recipients_query(
 ) -> tuple[str, tuple[object, ...]]:
     """Subscribed, not blocked chats of these areas (None: all) and recipient kinds (None: every
     kind); each chat once. Its `kind` is the outreach log's (`chat_kind`): private, a group
-    kind, or group while not set."""
-    sql = (f"SELECT chat_id, lang, area_id, {CHAT_KIND_SQL} AS kind "  # noqa: S608
+    kind, or group while not set; its `channel` the chat's (telegram or zalo)."""
+    sql = (f"SELECT chat_id, lang, area_id, {CHAT_KIND_SQL} AS kind, channel "  # noqa: S608
            "FROM chats WHERE subscribed = 1 AND blocked = 0")
     params: tuple[object, ...] = ()
     if areas is not None:
@@ -103,9 +104,39 @@ async def outbox_counts(db: Database, broadcast_id: int) -> dict[str, int]:
     return {r["status"]: int(r["n"]) for r in rows}
 
 
+async def outbox_counts_by_channel(db: Database, broadcast_id: int,
+                                   channel: str | None = None) -> dict[str, dict[str, int]]:
+    """{channel: {status: rows}} of one broadcast (`channel`: only that one's rows, each status
+    counted on its own range of the outbox_channel index, never reading the other channel's)."""
+    found: dict[str, dict[str, int]] = {}
+    if channel is None:
+        try:
+            rows = await db.fetchall(
+                "SELECT channel, status, COUNT(*) AS n FROM outbox WHERE broadcast_id = ? "
+                "GROUP BY channel, status", (broadcast_id,))
+        except sqlite3.OperationalError as exc:
+            # The CLI reads a database a running older bot has not migrated to 0012 yet: every
+            # row of it is Telegram's.
+            if "channel" not in str(exc):
+                raise
+            return {"telegram": await outbox_counts(db, broadcast_id)}
+        for r in rows:
+            found.setdefault(str(r["channel"]), {})[str(r["status"])] = int(r["n"])
+        return found
+    mine = found.setdefault(channel, {})
+    for status in OUTBOX_STATUSES:
+        row = await db.fetchone(
+            "SELECT COUNT(*) FROM outbox WHERE channel = ? AND status = ? AND broadcast_id = ?",
+            (channel, status, broadcast_id))
+        if row is not None and row[0]:
+            mine[status] = int(row[0])
+    return found
+
+
 async def count_recipients(db: Database, areas: Sequence[str] | None,
                            kinds: Sequence[str] | None = None) -> int:
     sql, params = recipients_query(areas, kinds)
+    sql = sql.replace(" AS kind, channel ", " AS kind ")  # a count needs no channel (pre-0012)
     try:
         row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)  # noqa: S608
     except sqlite3.OperationalError as exc:
@@ -114,7 +145,7 @@ async def count_recipients(db: Database, areas: Sequence[str] | None,
         if "group_kind" not in str(exc) or kinds is not None:
             raise
         sql, params = recipients_query(areas)
-        sql = sql.replace(CHAT_KIND_SQL, "kind")
+        sql = sql.replace(CHAT_KIND_SQL, "kind").replace(" AS kind, channel ", " AS kind ")
         row = await db.fetchone(f"SELECT COUNT(*) FROM ({sql})", params)  # noqa: S608
     return int(row[0]) if row else 0
 

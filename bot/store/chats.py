@@ -1,8 +1,13 @@
-"""Queries on the chats table."""
+"""Queries on the chats table.
+
+A chat belongs to one channel (`telegram` or `zalo`). Telegram chats are keyed by Telegram's own
+chat id; a Zalo chat gets an internal chat_id above ZALO_CHAT_BASE and keeps its Zalo user id, a
+string, in `address` (see `channel_chat`).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +41,16 @@ CHAT_KIND_SQL = (
 """`chat_kind(kind, group_kind)` as an SQL expression on the chats table."""
 
 
+ZALO_CHAT_BASE = 2**62
+"""Internal chat ids of Zalo chats are ZALO_CHAT_BASE + n (n = 1, 2, ...): far above any Telegram
+id (users and bots stay under 2^52; groups are negative), within SQLite's signed 64 bits."""
+
+
+def channel_of(chat_id: int) -> str:
+    """The channel of an internal chat id: Zalo's are above ZALO_CHAT_BASE."""
+    return "zalo" if chat_id > ZALO_CHAT_BASE else "telegram"
+
+
 @dataclass(frozen=True)
 class ChatRow:
     chat_id: int
@@ -50,6 +65,12 @@ class ChatRow:
     updated_at: str
     group_kind: str | None = None
     kind_asked: bool = False
+    channel: str = "telegram"
+    # The channel's own id (a Zalo user id, TEXT); None for Telegram. Never logged.
+    address: str | None = field(default=None, repr=False)
+    last_interaction_at: str | None = None  # UTC ISO: the resident's last act on Zalo
+    phone: str | None = field(default=None, repr=False)  # shared for warnings; never logged
+    phone_asked: bool = False
 
 
 def _row(r: Any) -> ChatRow:
@@ -66,6 +87,11 @@ def _row(r: Any) -> ChatRow:
         updated_at=r["updated_at"],
         group_kind=r["group_kind"],
         kind_asked=bool(r["kind_asked"]),
+        channel=r["channel"],
+        address=r["address"],
+        last_interaction_at=r["last_interaction_at"],
+        phone=r["phone"],
+        phone_asked=bool(r["phone_asked"]),
     )
 
 
@@ -95,8 +121,55 @@ async def ensure(db: Database, chat_id: int, kind: str, lang: str, title: str | 
     return row
 
 
+async def channel_chat(
+    conn_or_db: aiosqlite.Connection | Database, channel: str, address: str, lang: str = "vi",
+) -> int:
+    """The internal chat_id of a channel's chat (a Zalo user id), created if it is new.
+
+    A new chat is a private chat with its chat_id ZALO_CHAT_BASE + n, allocated inside the
+    transaction that creates it; two creations at once for the same address make one chat (the
+    UNIQUE (channel, address) index, and the second insert does nothing). `address` stays a
+    string: a Zalo id is longer than 2^53 and would lose digits as a float. Given a Database this
+    is its own transaction; given a connection, the caller's.
+    """
+    if channel != "zalo":
+        raise ValueError(f"channel_chat is for chats addressed by text ids, not {channel!r}")
+    if not isinstance(address, str) or not address:
+        raise TypeError("a channel address is a non-empty str (never a number)")
+    if isinstance(conn_or_db, Database):
+        async with conn_or_db.transaction() as conn:
+            return await _channel_chat(conn, channel, address, lang)
+    return await _channel_chat(conn_or_db, channel, address, lang)
+
+
+async def _channel_chat(conn: aiosqlite.Connection, channel: str, address: str,
+                        lang: str) -> int:
+    now = utcnow()
+    # The SELECT's WHERE keeps SQLite's parser from reading ON CONFLICT as a join's ON.
+    await conn.execute(
+        "INSERT INTO chats (chat_id, kind, lang, created_at, updated_at, channel, address) "
+        "SELECT coalesce(max(chat_id), ?) + 1, 'private', ?, ?, ?, ?, ? "
+        "FROM chats WHERE chat_id > ? "
+        "ON CONFLICT (channel, address) WHERE address IS NOT NULL DO NOTHING",
+        (ZALO_CHAT_BASE, lang, now, now, channel, address, ZALO_CHAT_BASE),
+    )
+    async with conn.execute(
+        "SELECT chat_id FROM chats WHERE channel = ? AND address = ?", (channel, address)
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def by_address(db: Database, channel: str, address: str) -> ChatRow | None:
+    """The chat a channel knows by this id (a Zalo user id, as a string), or None."""
+    r = await db.fetchone(
+        "SELECT * FROM chats WHERE channel = ? AND address = ?", (channel, str(address)))
+    return _row(r) if r else None
+
+
 _FIELDS = {"kind", "lang", "lang_chosen", "area_id", "subscribed", "blocked", "title",
-           "group_kind", "kind_asked"}
+           "group_kind", "kind_asked", "last_interaction_at", "phone", "phone_asked"}
 
 
 async def change(conn: aiosqlite.Connection, chat_id: int, **fields: Any) -> ChatRow | None:
@@ -156,7 +229,7 @@ async def set_blocked(
     """
     async with conn.execute(
         "UPDATE chats SET blocked = ?, updated_at = ? WHERE chat_id = ? AND blocked = ? "
-        "RETURNING kind, group_kind, area_id, lang, subscribed",
+        "RETURNING kind, group_kind, area_id, lang, subscribed, channel",
         (int(blocked), at, chat_id, int(not blocked)),
     ) as cur:
         chat = await cur.fetchone()
@@ -166,6 +239,7 @@ async def set_blocked(
         "blocked" if blocked else "unblocked", area_id=chat["area_id"], lang=chat["lang"],
         chat_kind=chat_kind(chat["kind"], chat["group_kind"]),
         active=(-1 if blocked else 1) if chat["subscribed"] else 0, at=at,
+        channel=chat["channel"],
     )])
     return True
 
@@ -180,5 +254,23 @@ async def claim_kind_question(db: Database, chat_id: int) -> bool:
         "UPDATE chats SET kind_asked = 1, updated_at = ? WHERE chat_id = ? AND kind_asked = 0 "
         "AND group_kind IS NULL AND kind != 'private' RETURNING chat_id",
         (utcnow(), chat_id),
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def touch(conn: aiosqlite.Connection, chat_id: int, at: str) -> None:
+    """The chat's last interaction is `at` (UTC ISO) unless a later one is stored already."""
+    await conn.execute(
+        "UPDATE chats SET last_interaction_at = ?, updated_at = ? WHERE chat_id = ? "
+        "AND (last_interaction_at IS NULL OR last_interaction_at < ?)",
+        (at, utcnow(), chat_id, at),
+    )
+
+
+async def claim_phone_question(conn: aiosqlite.Connection, chat_id: int) -> bool:
+    """True once per chat (the flag read and set in one statement): ask for a phone now."""
+    async with conn.execute(
+        "UPDATE chats SET phone_asked = 1, updated_at = ? WHERE chat_id = ? AND phone_asked = 0 "
+        "RETURNING chat_id", (utcnow(), chat_id),
     ) as cur:
         return await cur.fetchone() is not None

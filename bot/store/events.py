@@ -35,6 +35,11 @@ class Event:
     detail: str | None = None
     active: int = 0
     at: str | None = None
+    channel: str = "telegram"  # 'telegram' | 'zalo': where it happened (issue 16)
+
+
+CHANNELS = ("telegram", "zalo")
+"""The channels the bot speaks on; every chat, outbox row and event belongs to one."""
 
 
 def local_day(at: str, tz: ZoneInfo) -> str:
@@ -48,19 +53,25 @@ def local_day(at: str, tz: ZoneInfo) -> str:
         return at[:10]
 
 
-async def add(conn: aiosqlite.Connection, tz: ZoneInfo, events: Iterable[Event]) -> None:
-    """Log events inside the caller's transaction (the one that changed the state they record)."""
+async def add(conn: aiosqlite.Connection, tz: ZoneInfo, events: Iterable[Event], *,
+              channel: str | None = None) -> None:
+    """Log events inside the caller's transaction (the one that changed the state they record).
+
+    `channel`, when given, is the channel of every one of them (else each event's own)."""
     now = utcnow()
     rows = []
     for e in events:
         at = e.at or now
+        where = channel or e.channel
+        if where not in CHANNELS:
+            raise ValueError(f"unknown channel {where!r}")
         rows.append((at, local_day(at, tz), e.kind, e.area_id, e.lang, e.chat_kind, e.guide_id,
-                     e.detail, e.active))
+                     e.detail, e.active, where))
     if rows:
         await conn.executemany(
             "INSERT INTO events "
-            "(at, day, kind, area_id, lang, chat_kind, guide_id, detail, active) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(at, day, kind, area_id, lang, chat_kind, guide_id, detail, active, channel) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
 
@@ -75,9 +86,10 @@ async def log(
     guide_id: str | None = None,
     detail: str | None = None,
     active: int = 0,
+    channel: str = "telegram",
 ) -> None:
     """One event that changes no state of ours (a guide view, a question): its own transaction."""
-    event = Event(kind, area_id, lang, chat_kind, guide_id, detail, active)
+    event = Event(kind, area_id, lang, chat_kind, guide_id, detail, active, channel=channel)
     async with db.transaction() as conn:
         await add(conn, db.tz, [event])
 

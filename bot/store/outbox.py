@@ -1,8 +1,9 @@
 """The outbox's SQL: writing a broadcast's recipients in chunks, reading the rows due, and
 rescheduling rows for later. (Results are written by `Delivery.flush`.)
 
-Every query on a big outbox goes through an index: `outbox_pending (status, broadcast_id)` for
-the rows left to send, the primary key (broadcast_id, chat_id) for one row.
+Every query on a big outbox goes through an index: `outbox_channel (channel, status,
+broadcast_id)` for one channel's rows left to send, `outbox_pending (status, broadcast_id)` for
+whether any is left, the primary key (broadcast_id, chat_id) for one row.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Row:
     area_id: str | None
     chat_kind: str
     attempts: int
+    channel: str = "telegram"
 
 
 async def write_recipients(
@@ -42,14 +44,14 @@ async def write_recipients(
     """Write a scheduled broadcast's recipients, then mark it 'sending'; the count, or None when
     it is no longer 'scheduled' (cancelled, or started by someone else).
 
-    `recipients_sql` selects (chat_id, lang, area_id, kind) of the chats to reach now. A big
-    outbox is written in chunks of `chunk` rows, each its own short transaction, so the bot's one
-    connection answers residents between them. The broadcast stays 'scheduled' meanwhile (delivery
-    sends only 'sending' broadcasts), and the last transaction re-checks the chats changed since
-    the first chunk: it drops those no longer recipients, adds new ones, and flips the status. So
-    the recipients are still those of the moment sending starts, written in the transaction that
-    starts it. A crash mid-way leaves it 'scheduled' with part of its outbox: the next start goes
-    on from the last chat written (started_at marks when writing began).
+    `recipients_sql` selects (chat_id, lang, area_id, kind, channel) of the chats to reach now. A
+    big outbox is written in chunks of `chunk` rows, each its own short transaction, so the bot's
+    one connection answers residents between them. The broadcast stays 'scheduled' meanwhile
+    (delivery sends only 'sending' broadcasts), and the last transaction re-checks the chats
+    changed since the first chunk: it drops those no longer recipients, adds new ones, and flips
+    the status. So the recipients are still those of the moment sending starts, written in the
+    transaction that starts it. A crash mid-way leaves it 'scheduled' with part of its outbox: the
+    next start goes on from the last chat written (started_at marks when writing began).
 
     The outreach event of the start ("broadcast", its recipients, `targets`: the area ids joined
     by commas, None for everyone) is written in that same last transaction.
@@ -79,10 +81,12 @@ async def write_recipients(
             last = last_row[0] if last_row is not None and last_row[0] is not None else None
             after = "" if last is None else " WHERE chat_id > ?"
             # The query is ours; its values are '?' parameters.
-            select = f"SELECT ?, chat_id, lang, area_id, kind FROM ({recipients_sql}){after} "  # noqa: S608
+            select = (f"SELECT ?, chat_id, lang, area_id, kind, channel "  # noqa: S608
+                      f"FROM ({recipients_sql}){after} ")
             args = (broadcast_id, *params, *(() if last is None else (last,)), chunk)
             async with conn.execute(
-                "INSERT OR IGNORE INTO outbox (broadcast_id, chat_id, lang, area_id, chat_kind) "
+                "INSERT OR IGNORE INTO outbox "
+                "(broadcast_id, chat_id, lang, area_id, chat_kind, channel) "
                 + select + "ORDER BY chat_id LIMIT ?", args
             ) as cur:
                 written = cur.rowcount
@@ -118,8 +122,9 @@ async def _recheck_changed(conn: aiosqlite.Connection, broadcast_id: int, recipi
         (broadcast_id, stamp, *params, stamp),
     )
     await conn.execute(
-        "INSERT OR IGNORE INTO outbox (broadcast_id, chat_id, lang, area_id, chat_kind) "  # noqa: S608
-        f"SELECT ?, chat_id, lang, area_id, kind FROM ({recipients_sql}) "
+        "INSERT OR IGNORE INTO outbox "  # noqa: S608
+        "(broadcast_id, chat_id, lang, area_id, chat_kind, channel) "
+        f"SELECT ?, chat_id, lang, area_id, kind, channel FROM ({recipients_sql}) "
         f"WHERE chat_id IN ({changed})",
         (broadcast_id, *params, stamp),
     )
@@ -132,14 +137,15 @@ async def sending_broadcasts(db: Database) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
-async def due_rows(db: Database, broadcast_id: int, now: str, limit: int) -> list[Row]:
-    """Pending rows of one broadcast whose time has come, in the order they were written
-    (through the outbox_pending index: the rows already sent are never read)."""
+async def due_rows(db: Database, broadcast_id: int, now: str, limit: int,
+                   channel: str = "telegram") -> list[Row]:
+    """Pending rows of one broadcast and channel whose time has come, in the order they were
+    written (through the outbox_channel index: the rows already sent are never read)."""
     rows = await db.fetchall(
-        "SELECT broadcast_id, chat_id, lang, area_id, chat_kind, attempts FROM outbox "
-        "WHERE status = 'pending' AND broadcast_id = ? "
+        "SELECT broadcast_id, chat_id, lang, area_id, chat_kind, attempts, channel FROM outbox "
+        "WHERE channel = ? AND status = 'pending' AND broadcast_id = ? "
         "AND (next_try_at IS NULL OR next_try_at <= ?) ORDER BY rowid LIMIT ?",
-        (broadcast_id, now, limit),
+        (channel, broadcast_id, now, limit),
     )
     return [Row(*tuple(r)) for r in rows]
 

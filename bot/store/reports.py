@@ -28,7 +28,8 @@ async def counts_by_area_and_month(db: Database, first_day: str, last_day: str) 
         "SELECT kind, area_id, substr(day, 1, 7) AS month, SUM(n) AS n, "
         "SUM(CASE WHEN topic = 'answered' THEN n ELSE 0 END) AS answered FROM event_days "
         "WHERE kind IN ('subscribe', 'unsubscribe', 'blocked', 'delivery_sent', "
-        "'delivery_failed', 'delivery_blocked', 'guide_view', 'question') "
+        "'delivery_failed', 'delivery_blocked', 'delivery_unreachable', 'guide_view', "
+        "'question') "
         "AND day BETWEEN ? AND ? GROUP BY kind, area_id, month", (first_day, last_day),
     )
 
@@ -77,4 +78,28 @@ async def sent_by_kind_and_month(db: Database, first_day: str, last_day: str) ->
         "SELECT chat_kind, substr(day, 1, 7) AS month, SUM(n) AS n FROM event_days "
         "WHERE kind = 'delivery_sent' AND day BETWEEN ? AND ? GROUP BY chat_kind, month",
         (first_day, last_day),
+    )
+
+
+ACTIVE_KINDS = ("subscribe", "unsubscribe", "blocked", "unblocked", "group_kind")
+
+
+async def zalo_active_at(db: Database, last_day: str) -> list[Any]:
+    """(area_id, active): Zalo chats receiving warnings at the end of `last_day` (through the
+    events_zalo index, which holds Zalo's events only)."""
+    return await db.fetchall(
+        "SELECT area_id, SUM(active) AS active FROM events "
+        "WHERE channel = 'zalo' AND day <= ? AND kind IN (?, ?, ?, ?, ?) GROUP BY area_id",
+        (last_day, *ACTIVE_KINDS),
+    )
+
+
+async def zalo_deliveries(db: Database, first_day: str, last_day: str) -> list[Any]:
+    """(kind, area_id, n): Zalo's broadcast messages sent, failed, blocked and unreachable
+    between two local days (inclusive)."""
+    return await db.fetchall(
+        "SELECT kind, area_id, COUNT(*) AS n FROM events "
+        "WHERE channel = 'zalo' AND day BETWEEN ? AND ? AND kind IN "
+        "('delivery_sent', 'delivery_failed', 'delivery_blocked', 'delivery_unreachable') "
+        "GROUP BY kind, area_id", (first_day, last_day),
     )

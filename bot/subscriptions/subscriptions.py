@@ -38,6 +38,13 @@ class Subscriptions:
     async def get(self, chat_id: int) -> ChatRow | None:
         return await chat_store.get(self.db, chat_id)
 
+    async def channel_chat(self, channel: str, address: str, lang: str = "vi") -> int:
+        """The internal chat_id of a Zalo user (`address`: their id as a str), made if new."""
+        return await chat_store.channel_chat(self.db, channel, address, lang)
+
+    async def by_address(self, channel: str, address: str) -> ChatRow | None:
+        return await chat_store.by_address(self.db, channel, address)
+
     async def ensure(
         self, chat_id: int, kind: str, lang: str = "vi", title: str | None = None
     ) -> ChatRow:
@@ -51,7 +58,7 @@ class Subscriptions:
                 await events.add(conn, self.db.tz, [Event(
                     "language", area_id=before.area_id, lang=lang,
                     chat_kind=_kind(before),
-                )])
+                )], channel=before.channel)
         return after
 
     async def subscribe(self, chat_id: int, area_id: str) -> SubscribeResult:
@@ -72,7 +79,7 @@ class Subscriptions:
             after = await _change(conn, chat_id, area_id=area_id, subscribed=1, blocked=0)
             logged.append(Event("subscribe", area_id=area_id, lang=before.lang, chat_kind=kind,
                                 active=1))
-            await events.add(conn, self.db.tz, logged)
+            await events.add(conn, self.db.tz, logged, channel=before.channel)
         return SubscribeResult(after, changed=True)
 
     async def set_group_kind(self, chat_id: int, kind: str | None) -> ChatRow:
@@ -95,7 +102,7 @@ class Subscriptions:
                       chat_kind=_kind(before), active=-receiving),
                 Event("group_kind", area_id=before.area_id, lang=before.lang,
                       chat_kind=_kind(after), active=receiving),
-            ])
+            ], channel=before.channel)
         return after
 
     async def unsubscribe(self, chat_id: int, reason: str = "command") -> ChatRow | None:
@@ -123,9 +130,28 @@ class Subscriptions:
                 return reports > 0
             await events.add(conn, self.db.tz, [
                 Event("forget", lang=before.lang, chat_kind=_kind(before)),
-            ])
+            ], channel=before.channel)
+            # The row goes, and with it the Zalo id, the shared phone number and the windows.
             await chat_store.delete(conn, chat_id)
         return True
+
+    async def touch(self, chat_id: int, at: str) -> None:
+        """The resident wrote, tapped or followed on Zalo at `at` (UTC ISO): the 48 h and 7 day
+        windows count from the latest such time (an older one never moves it back)."""
+        async with self.db.transaction() as conn:
+            await chat_store.touch(conn, chat_id, at)
+
+    async def set_phone(self, chat_id: int, phone: str | None) -> None:
+        """Keep (or with None, delete) the phone number the resident shared for warnings after
+        Zalo's 7-day window. It is never logged and never leaves in an export."""
+        async with self.db.transaction() as conn:
+            await chat_store.change(conn, chat_id, phone=phone)
+
+    async def mark_phone_asked(self, chat_id: int) -> bool:
+        """True once per chat: the caller may ask for a phone number now; never asked twice,
+        even by two events handled at once (the flag is read and set in one statement)."""
+        async with self.db.transaction() as conn:
+            return await chat_store.claim_phone_question(conn, chat_id)
 
 
 async def _require(conn: aiosqlite.Connection, chat_id: int) -> ChatRow:
@@ -152,7 +178,7 @@ async def _unsubscribe(
     await events.add(conn, tz, [Event(
         "unsubscribe", area_id=before.area_id, lang=before.lang,
         chat_kind=_kind(before), detail=reason, active=-_receiving(before),
-    )])
+    )], channel=before.channel)
     return after
 
 

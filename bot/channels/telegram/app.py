@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -166,6 +167,13 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
             name="sync-menus", job_kwargs={"misfire_grace_time": SCOPE_SYNC_SECONDS},
         )
     await telegram_delivery.start(app)  # sets the notices' sink: outage notices reach staff
+    if config.zalo:
+        # The Zalo channel (SANSANG_ZALO=on): its webhook, tokens and delivery worker. A flood
+        # report made on Zalo reaches staff here, as the /report ones do.
+        from bot.channels.zalo import app as zalo_app
+
+        app.bot_data["zalo"] = await zalo_app.start(
+            services, config, functools.partial(flood_staff.send_copies, app))
     if services.weather is not None:
         # Forecast polls (first a second after start) and reminders of undecided drafts.
         weather_jobs.schedule(app, config.weather_interval)
@@ -173,6 +181,9 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
 
 
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    zalo = app.bot_data.pop("zalo", None)
+    if zalo is not None:
+        await zalo.stop()
     await telegram_delivery.stop(app)
     services: Services | None = app.bot_data.pop("services", None)
     if services is not None:

@@ -102,6 +102,11 @@ class TelegramReporter:
             "Sent: {sent} · Failed: {failed} · Blocked: {blocked} · Remaining: {pending}"
         ).format(sent=number(counts.sent, lang), failed=number(counts.failed, lang),
                  blocked=number(counts.blocked, lang), pending=number(counts.pending, lang))
+        if counts.unreachable:
+            text += "\n" + _(
+                "Unreachable: {n} (Zalo followers silent for more than 7 days who shared no "
+                "phone number; Zalo lets the ward write to them only after they write again)"
+            ).format(n=number(counts.unreachable, lang))
         pacer = getattr(self.app.bot_data.get("delivery"), "pacer", None)
         if not done and pacer is not None and pacer.slowed:
             text += "\n" + _("Telegram asked the bot to slow down: {rate} messages a second "

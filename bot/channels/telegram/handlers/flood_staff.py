@@ -224,6 +224,11 @@ async def _tell_reporter(context: ContextTypes.DEFAULT_TYPE, report: FloodReport
     """The resident who sent a report hears, in their language, that the ward handled it."""
     svc = services(context)
     row = await svc.subscriptions.get(chat_id)  # their language now; else the report's
+    if row is not None and row.channel == "zalo":  # reported on Zalo: told there
+        zalo = context.application.bot_data.get("zalo")
+        if zalo is not None:
+            await zalo.handlers.report_resolved(row, report)
+        return
     lang = row.lang if row else report.lang
     _ = gettext(lang)
     when = date_time(report.created_at, lang, svc.config.tz)
