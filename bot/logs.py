@@ -38,6 +38,7 @@ def setup(level: int = logging.INFO, secrets: tuple[str, ...] = ()) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # Their request lines carry the token in the URL and are noise at INFO.
-    for noisy in ("httpx", "httpcore", "apscheduler", "aiohttp.access"):
+    # Their request lines carry the token in the URL and are noise at INFO; aiosqlite's DEBUG
+    # lines carry SQL parameters (a resident's phone number, a Zalo id) even at level DEBUG.
+    for noisy in ("httpx", "httpcore", "apscheduler", "aiohttp.access", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

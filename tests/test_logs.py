@@ -33,3 +33,25 @@ def test_noisy_http_loggers_are_quiet() -> None:
     assert logging.getLogger("httpx").level == logging.WARNING
     assert logging.getLogger("httpcore").level == logging.WARNING
     logging.getLogger().handlers.clear()
+
+
+async def test_sql_parameters_never_reach_the_log_even_at_debug(tmp_path: object) -> None:
+    """aiosqlite logs each statement's parameters at DEBUG: a phone number a resident shared
+    for warnings would be written to the log."""
+    import io
+    from pathlib import Path
+
+    from bot.store import Database
+
+    logs.setup(logging.DEBUG)
+    stream = io.StringIO()
+    logging.getLogger().handlers[0].setStream(stream)  # type: ignore[attr-defined]
+    try:
+        db = await Database.open(Path(str(tmp_path)) / "x.sqlite3")
+        await db.execute("CREATE TABLE t (phone TEXT)")
+        await db.execute("INSERT INTO t VALUES (?)", ("84912345678",))
+        await db.close()
+        assert "84912345678" not in stream.getvalue()
+    finally:
+        logging.getLogger().handlers.clear()
+        logging.getLogger().setLevel(logging.WARNING)
