@@ -92,6 +92,49 @@ def test_the_domain_imports_neither_channel(tmp_path: Path) -> None:
                 f"bot.channels.{c}" for c in CHANNELS))], path
 
 
+# The one place one channel names another: the process's wiring. The Telegram application opens
+# the services in its post_init and starts the Zalo channel beside it (entry points only).
+WIRING = {("bot/channels/telegram/app.py", "bot.channels.zalo"),
+          ("bot/channels/telegram/app.py", "bot.channels.zalo.app")}
+
+
+def _cross_channel(paths: list[Path], root: Path = BOT) -> list[str]:
+    """Imports of one channel's adapter by another's (Zalo importing Telegram's handlers, or
+    python-telegram-bot itself): texts both channels say live in bot/channels/texts.py."""
+    offenders = []
+    for path in paths:
+        parts = path.relative_to(root).parts
+        if len(parts) < 3 or parts[0] != "channels" or parts[1] not in CHANNELS:
+            continue
+        others = tuple(f"bot.channels.{c}" for c in CHANNELS if c != parts[1])
+        for name in _imports(ast.parse(path.read_text(encoding="utf-8"))):
+            where = str(path.relative_to(root.parent))
+            if (where, name) in WIRING:
+                continue
+            if name.startswith(others) or (parts[1] != "telegram" and (
+                    name == "telegram" or name.startswith("telegram."))):
+                offenders.append(f"{path.relative_to(root.parent)} imports {name}")
+    return offenders
+
+
+def test_a_channel_never_imports_another_channel(tmp_path: Path) -> None:
+    offenders = _cross_channel(_modules())
+    assert offenders == [], "\n".join(offenders)
+    # The check sees what it looks for.
+    root = tmp_path / "bot"
+    (root / "channels" / "zalo").mkdir(parents=True)
+    (root / "channels" / "telegram").mkdir(parents=True)
+    (root / "channels" / "zalo" / "a.py").write_text(
+        "from bot.channels.telegram.handlers.info import emergency_text\n", encoding="utf-8")
+    (root / "channels" / "zalo" / "b.py").write_text("import telegram\n", encoding="utf-8")
+    (root / "channels" / "telegram" / "c.py").write_text(
+        "from bot.channels.zalo import render\nfrom telegram import Bot\n", encoding="utf-8")
+    (root / "channels" / "texts.py").write_text("import bot.services\n", encoding="utf-8")
+    found = sorted({o.split()[0] for o in _cross_channel(_modules(root), root)})
+    assert found == ["bot/channels/telegram/c.py", "bot/channels/zalo/a.py",
+                     "bot/channels/zalo/b.py"]
+
+
 def test_only_the_storage_layer_runs_sql() -> None:
     offenders = []
     for path in _modules():

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from bot.channels.telegram.handlers.info import emergency_text
+from bot.channels.texts import emergency_text
 from bot.channels.zalo import render, texts
 from bot.channels.zalo.client import NOT_FOLLOWER, ZaloClient, ZaloError
 from bot.channels.zalo.render import Button, payload

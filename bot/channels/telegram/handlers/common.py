@@ -18,6 +18,8 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.channels.telegram.handlers import callbacks
+from bot.channels.texts import DANGER_LINE as DANGER_LINE  # said the same on every channel
+from bot.channels.texts import danger_line as danger_line
 from bot.i18n import N_, gettext, guess_lang
 from bot.services import Services
 from bot.store.chats import ChatRow
@@ -30,7 +32,6 @@ MAX_LABEL = 30  # characters of a full-width inline button a phone shows whole
 
 # The one line that opens every danger answer and every reply that did not understand: the same
 # words everywhere, so a resident in trouble reads the action first whatever they sent.
-DANGER_LINE = N_("🆘 If you are in danger, call 112 now.")
 MENU = N_("📋 Menu")
 EMERGENCY_BUTTON = N_("🆘 Emergency numbers")
 GUIDES_BUTTON = N_("📚 All guides")
@@ -106,11 +107,6 @@ def fit(label: str, limit: int = MAX_LABEL) -> str:
     if len(label) > limit and " (" in label and label.endswith(")"):
         label = label[: label.rindex(" (")]
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
-
-
-def danger_line(lang: str) -> str:
-    _ = gettext(lang)
-    return _(DANGER_LINE)
 
 
 def menu_row(lang: str) -> list[tuple[str, str]]:

@@ -22,7 +22,7 @@ from bot.channels.telegram.handlers.common import (
     show,
 )
 from bot.channels.telegram.handlers.fallback import STALE_BUTTON as STALE
-from bot.channels.telegram.handlers.info import emergency_text
+from bot.channels.texts import emergency_text
 from bot.guides.library import HAZARDS, Guide, Library
 from bot.guides.render import guide_text, split_message
 from bot.i18n import N_, gettext

@@ -20,9 +20,9 @@ from bot.channels.telegram.handlers.common import (
     services,
     show,
 )
+from bot.channels.texts import emergency_text
 from bot.i18n import gettext
 from bot.roles import Role
-from bot.services import Services
 
 
 def help_text(role: Role, lang: str, private: bool = True) -> str:
@@ -72,28 +72,6 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def menu_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Button m ("📋 Menu"): /help's menu."""
     await _help(update, context)
-
-
-def emergency_text(svc: Services, lang: str) -> str:
-    """The 112 line first (an action, not a heading), then the numbers, then the ward's own
-    contacts when the ward has published them (no empty block: it would be a dead end)."""
-    _ = gettext(lang)
-    lines = [
-        danger_line(lang),
-        "",
-        "<b>" + _("Emergency numbers") + "</b> " + _("(free, day and night)"),
-        "<b>112</b> – " + _("disasters, search and rescue"),
-        "<b>113</b> – " + _("police"),
-        "<b>114</b> – " + _("fire, explosions, rescue"),
-        "<b>115</b> – " + _("ambulance, medical emergency"),
-    ]
-    if svc.contacts.contacts and not svc.contacts.sample:
-        lines += ["", "<b>" + _("Ward contacts") + "</b>"]
-        lines += [
-            f"{html.escape(c.name(lang))}: <b>{html.escape(c.phone)}</b>"
-            for c in svc.contacts.contacts
-        ]
-    return "\n".join(lines)
 
 
 async def emergency(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
