@@ -14,7 +14,9 @@ Names of the issuing office, the signer's title and the recipients come from con
 (`load_settings` names a missing key). Numbers and dates go through babel (Vietnamese). The one
 chart (messages delivered per month) is a PNG drawn with Pillow: a few bars need no plotting
 library, and Pillow is small and installs offline as a wheel. Aggregates only: the report reads
-`stats.Report`, which never holds a chat id, a name or a group title.
+`stats.Report`, which never holds a chat id, a name or a group title. Section II ends with the
+residents' flood reports (counts, flooding points, resolved, the three busiest areas) and the
+weather advisories staff approved, in sentences; "none" is one sentence, never an empty table.
 """
 
 from __future__ import annotations
@@ -109,7 +111,55 @@ def comparison_lines(report: Report) -> list[tuple[str, int, int]]:
         ("Tin nhắn đã gửi", t.messages_sent, p.messages_sent),
         ("Lượt xem hướng dẫn", t.guide_views, p.guide_views),
         ("Câu hỏi của người dân", t.searches, p.searches),
+        ("Phản ánh ngập úng của người dân", t.flood_reports, p.flood_reports),
+        ("Điểm ngập", t.flooding_points, p.flooding_points),
+        ("Phản ánh ngập đã xử lý xong (cuối kỳ)", report.flood_resolved,
+         report.previous.flood_resolved if report.previous else 0),
+        ("Cảnh báo thời tiết nguy hiểm đã phát", report.advisories_sent,
+         report.previous.advisories_sent if report.previous else 0),
     ]
+
+
+def top_flood_areas(report: Report, k: int = 3) -> list[AreaFigures]:
+    """The named areas with the most flood reports (ties: the order of areas.toml), at most k;
+    reports outside every area are not an area."""
+    named = [f for f in report.areas if f.area_id and f.flood_reports > 0]
+    return sorted(named, key=lambda f: -f.flood_reports)[:k]  # stable: keeps the file's order
+
+
+def flood_lines(report: Report) -> list[str]:
+    """Section II.4 in sentences; one sentence when residents sent none."""
+    t = report.total
+    if t.flood_reports == 0:
+        return ["Trong kỳ, không có phản ánh ngập úng nào của người dân gửi qua hệ thống."]
+    open_ = max(0, t.flood_reports - report.flood_resolved)
+    away = sum(f.flood_reports for f in report.areas if not f.area_id)
+    outside = f", trong đó {n(away)} phản ánh ở ngoài địa bàn phường" if away else ""
+    lines = [
+        f"Trong kỳ, người dân đã gửi {n(t.flood_reports)} phản ánh ngập úng qua hệ thống, "
+        f"tập hợp thành {n(t.flooding_points)} điểm ngập (các phản ánh cách nhau không quá "
+        f"100 m được tính là một điểm){outside}. Tính đến hết ngày {day(report.period.end)}, "
+        f"đã xử lý xong {n(report.flood_resolved)} phản ánh ({n(report.points_resolved)} điểm "
+        f"ngập), còn {n(open_)} phản ánh chưa xử lý xong."]
+    top = top_flood_areas(report)
+    if top:
+        most = "các khu dân cư" if len(top) > 1 else "khu dân cư"
+        lines.append(f"Nhiều phản ánh nhất là {most}: " + "; ".join(
+            f"{f.area_name} ({n(f.flood_reports)} phản ánh, {n(f.flooding_points)} điểm ngập)"
+            for f in top) + ".")
+    return lines
+
+
+def advisory_line(report: Report) -> str:
+    """Section II.5 in one sentence."""
+    if not report.advisories_sent:
+        return ("Trong kỳ, không có cảnh báo thời tiết nguy hiểm nào được phê duyệt và phát "
+                "tới người dân.")
+    kinds = ", ".join(f"{n(count)} cảnh báo {name}"
+                      for name, count in report.advisories.most_common())
+    return (f"Trong kỳ, cán bộ phường đã phê duyệt và phát {n(report.advisories_sent)} bản tin "
+            f"cảnh báo thời tiết nguy hiểm tới người dân (bản tin khẩn, soạn sẵn khi dự báo "
+            f"thời tiết vượt ngưỡng cảnh báo), gồm: {kinds}.")
 
 
 def chart_png(report: Report) -> bytes:
@@ -268,6 +318,17 @@ def to_docx(report: Report, settings: Settings, today: date) -> bytes:
     table(("Nội dung", "Số lượng"), [
         ("Câu hỏi đã nhận", t.searches), ("Có hướng dẫn trả lời", t.answered),
         ("Chưa có hướng dẫn trả lời", t.searches - t.answered)])
+    para(doc, "4. Phản ánh ngập úng của người dân", italic=True)
+    for line in flood_lines(report):
+        para(doc, line)
+    if t.flood_reports:
+        table(("Phản ánh ngập úng", "Số lượng"), [
+            ("Phản ánh đã nhận", t.flood_reports), ("Điểm ngập", t.flooding_points),
+            ("Phản ánh đã xử lý xong", report.flood_resolved),
+            ("Phản ánh chưa xử lý xong", max(0, t.flood_reports - report.flood_resolved)),
+            ("Điểm ngập đã xử lý xong", report.points_resolved)])
+    para(doc, "5. Cảnh báo thời tiết nguy hiểm", italic=True)
+    para(doc, advisory_line(report))
 
     para(doc, "III. ĐÁNH GIÁ", bold=True)
     if report.previous is not None:

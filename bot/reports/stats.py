@@ -19,6 +19,7 @@ from bot.floods.places import Placer
 from bot.floods.points import cluster
 from bot.redact import redact_contacts
 from bot.store import Database
+from bot.store import advisories as advisory_store
 from bot.store import broadcasts as broadcast_store
 from bot.store import flood_reports as flood_store
 from bot.store import reports as queries
@@ -196,6 +197,17 @@ class Report:
     previous: Report | None = None
     # {"telegram": reach, "zalo": reach} over the whole ward (Telegram's: the total less Zalo's)
     by_channel: dict[str, ChannelReach] = field(default_factory=dict)
+    # Issue 17: of the period's flood reports, those resolved by the period's end, and the
+    # flooding points whose every report was (the reports and points: `total`).
+    flood_resolved: int = 0
+    points_resolved: int = 0
+    # Weather advisories staff approved in the period (each sent as an urgent broadcast), by
+    # the Vietnamese name of their category ("mưa rất to"), most first.
+    advisories: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def advisories_sent(self) -> int:
+        return sum(self.advisories.values())
 
 
 IN_PERIOD = {
@@ -264,10 +276,17 @@ async def _report(db: Database, areas: AreaCatalog, period: Period,
     for r in await flood_store.counts_by_area_and_month(db, first_day, last_day):
         figures(r["area_id"]).flood_reports += r["n"]
         by_month[r["month"]].flood_reports += r["n"]
+    flood_resolved = points_resolved = 0
     if await flood_store.present(db):
         reports = await flood_store.created_between(db, start, end)
+        period_end = datetime.fromisoformat(end)
+        resolved = {r.id for r in reports
+                    if r.resolved_at is not None and r.resolved_at < period_end}
+        flood_resolved = len(resolved)
         for point in await asyncio.to_thread(cluster, reports, Placer(areas)):
             figures(point.area_id).flooding_points += 1
+            points_resolved += all(i in resolved for i in point.report_ids)
+    advisories = await _advisories(db, start, end)
     views: Counter[str] = Counter()
     for r in await queries.views_by_topic(db, first_day, last_day):
         views[r["topic"]] += r["n"]
@@ -312,7 +331,28 @@ async def _report(db: Database, areas: AreaCatalog, period: Period,
     }
     return Report(period, ordered, total, by_month, views,
                   unanswered.most_common(top_unanswered), broadcast_rows, by_kind,
-                  by_channel={c: by_channel[c] for c in CHANNELS})
+                  by_channel={c: by_channel[c] for c in CHANNELS},
+                  flood_resolved=flood_resolved, points_resolved=points_resolved,
+                  advisories=advisories)
+
+
+async def _advisories(db: Database, start: str, end: str) -> Counter[str]:
+    """The weather advisories approved from `start` to before `end` (UTC), by category name."""
+    try:
+        rows = await advisory_store.approved(db)
+    except sqlite3.OperationalError as exc:
+        if "advisories" not in str(exc):
+            raise
+        return Counter()  # a database not yet migrated to the weather tables
+    low, high = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    found: Counter[str] = Counter()
+    for r in rows:
+        at = datetime.fromisoformat(r["decided_at"]) if r["decided_at"] else None
+        if at is not None and at.tzinfo is None:
+            at = at.replace(tzinfo=UTC)
+        if at is not None and low <= at < high:
+            found[r["name_vi"]] += 1
+    return found
 
 
 async def _zalo(db: Database, first_day: str, last_day: str,
