@@ -79,8 +79,11 @@ async def test_the_report_counts_flood_reports_points_and_approved_advisories(
     clock.now = at(today, 5)
     for key in ("a1", "a2", "a3", "b1"):
         assert (await floods.resolve(made[key], STAFF))[2]
-    # Yesterday: one report in the third area, never resolved.
-    await report(floods, clock, at(yesterday, 9), next(chats), centre[c.id])
+    # Yesterday: one report in the third area, resolved only today: yesterday's report counts it
+    # unresolved at its end, today's does not count it (it was not sent today).
+    old = await report(floods, clock, at(yesterday, 9), next(chats), centre[c.id])
+    clock.now = at(today, 6)
+    assert (await floods.resolve(old, STAFF))[2]
 
     # Advisories: two approved now (today), one discarded and one left a draft: not counted.
     rain, heat = day_values("rain", 2), day_values("heat", 1)
