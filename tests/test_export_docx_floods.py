@@ -85,7 +85,10 @@ async def test_the_report_counts_flood_reports_points_and_approved_advisories(
     clock.now = at(today, 6)
     assert (await floods.resolve(old, STAFF))[2]
 
-    # Advisories: two approved now (today), one discarded and one left a draft: not counted.
+    # Advisories: two approved today, one discarded and one left a draft: not counted. They are
+    # decided on the test's clock, so a run across local midnight counts them on the same day.
+    world.advisories.clock = clock
+    clock.now = at(today, 7)
     rain, heat = day_values("rain", 2), day_values("heat", 1)
     for advisory in await drafted(world, {**rain, **heat}):
         assert (await world.advisories.approve(advisory.id, STAFF)).changed

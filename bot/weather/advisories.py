@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import aiosqlite
@@ -59,13 +59,21 @@ class Advisories:
     atomic, so two presses at once count once."""
 
     def __init__(self, db: Database, broadcasts: Broadcasts,
-                 settings: WeatherSettings | None = None, ward: WardPlace | None = None) -> None:
+                 settings: WeatherSettings | None = None, ward: WardPlace | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.db = db
+        # The time drafts are made and decided (a test sets it; the bot runs on the real one).
+        self.clock = clock
         self.broadcasts = broadcasts
         self.settings = settings
         self.ward = ward
         self.remind_after = (DEFAULT_REMIND_AFTER if settings is None
                              else timedelta(minutes=settings.remind_after_minutes))
+
+    def _now(self) -> str:
+        if self.clock is None:
+            return utcnow()
+        return self.clock().astimezone(UTC).isoformat(timespec="seconds")
 
     async def draft_from(self, events: Sequence[Event]) -> list[Advisory]:
         """New drafts for the events not drafted before (or worse by a category now); an older
@@ -90,7 +98,7 @@ class Advisories:
             raise RuntimeError("drafting needs the weather settings and the ward's place")
         text_vi, text_en = drafts.texts(event, self.settings, self.ward)
         days = [(d.isoformat(), level) for d, level in event.days]
-        now = utcnow()
+        now = self._now()
         async with self.db.transaction() as conn:
             drafted = await store.drafted_days(conn, event.hazard, [d for d, _ in days])
             if all(d in drafted and level < drafted[d] + 1 for d, level in days):
@@ -147,7 +155,7 @@ class Advisories:
         made in the same transaction. changed False: it was no longer a draft (nothing done).
         AdvisoryError (nothing changed) when the broadcast cannot be made, e.g. its areas were
         removed from the area list."""
-        now = utcnow()
+        now = self._now()
         async with self.db.transaction() as conn:
             r = await self._current(conn, advisory_id)
             if not await store.decide(conn, advisory_id, "approved", user_id, now):
@@ -173,7 +181,7 @@ class Advisories:
     async def discard(self, advisory_id: int, user_id: int) -> Decision:
         """Discard a draft: nothing is sent. Its days stay drafted (not drafted again unless
         worse by a category)."""
-        now = utcnow()
+        now = self._now()
         async with self.db.transaction() as conn:
             await self._current(conn, advisory_id)
             changed = await store.decide(conn, advisory_id, "discarded", user_id, now)
