@@ -240,7 +240,8 @@ class Delivery:
 
             Delivery(db, broadcasts, ZaloSender(...), rate=zalo_rate, tz=tz, channel="zalo")
 
-        and runs with `await delivery.run(stop)` (call `wake()` when a broadcast starts).
+        and runs with `await delivery.run(stop)`; `scheduler.also_wake(delivery.wake)` wakes it
+        when a broadcast starts.
         `closes`: this worker marks broadcasts done once no row is pending in ANY channel, and
         tells staff their progress and summary (through `reporter`); by default only the
         Telegram worker does, so each broadcast is finished and summed up once, where staff are.
