@@ -47,6 +47,7 @@ TELEGRAM_BOT_RATE = 30  # what Telegram allows a bot over all chats, paid broadc
 FLUSH_ROWS = 200  # results written per transaction
 FLUSH_SECONDS = 0.25
 SENDING_RECHECK = 0.25  # seconds between two reads of which broadcasts are still sending
+POLL_SECONDS = 1.0  # an idle worker looks at the outbox this often, woken or not
 
 
 def in_flight_for(rate: float) -> int:
@@ -227,6 +228,7 @@ class Delivery:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         budget: Pacer | None = None, channel: str = "telegram", closes: bool | None = None,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         """`clock` times Telegram's per-chat limits (1 a second, 20 a minute per group) and `now`
         the outbox's schedule (postponed rows, retries): tests move both to check a minute's
@@ -238,10 +240,13 @@ class Delivery:
 
             Delivery(db, broadcasts, ZaloSender(...), rate=zalo_rate, tz=tz, channel="zalo")
 
-        and runs with `await delivery.run(stop)` (call `wake()` when a broadcast starts).
+        and runs with `await delivery.run(stop)`; `scheduler.also_wake(delivery.wake)` wakes it
+        when a broadcast starts.
         `closes`: this worker marks broadcasts done once no row is pending in ANY channel, and
         tells staff their progress and summary (through `reporter`); by default only the
         Telegram worker does, so each broadcast is finished and summed up once, where staff are.
+        `poll_seconds`: how often an idle worker looks at the outbox unwoken (a safety net:
+        the scheduler wakes every channel's worker when it starts a broadcast).
         """
         if channel not in CHANNELS:
             raise ValueError(f"unknown channel {channel!r}")
@@ -261,6 +266,7 @@ class Delivery:
         self.limit = asyncio.Semaphore(in_flight or in_flight_for(rate))
         self.progress_every = progress_every
         self.backoff = backoff
+        self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._flying: set[tuple[int, int]] = set()
         self._chat_last: dict[int, float] = {}
@@ -294,7 +300,7 @@ class Delivery:
                 self._wake.clear()
                 waiter = asyncio.ensure_future(self._wake.wait())
                 stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({waiter, stopper}, timeout=1.0,
+                await asyncio.wait({waiter, stopper}, timeout=self.poll_seconds,
                                    return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
                 stopper.cancel()

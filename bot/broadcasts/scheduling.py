@@ -30,12 +30,23 @@ class Scheduler:
     ) -> None:
         self.broadcasts = broadcasts
         self.grace = timedelta(seconds=grace_seconds)
-        self.wake = wake
+        self._wakes = [wake]
         self.on_missed = on_missed
         self.on_empty = on_empty
         self.planner = planner
         self.notices = notices
         self._lock = asyncio.Lock()
+
+    def also_wake(self, wake: Callable[[], None]) -> None:
+        """Another channel's delivery worker: woken too when a broadcast starts, so its share
+        of the outbox goes out at once rather than at its next look (its poll stays a safety
+        net)."""
+        self._wakes.append(wake)
+
+    def wake(self) -> None:
+        """A broadcast started: every channel's worker looks at the outbox now."""
+        for wake in self._wakes:
+            wake()
 
     async def reconcile(self, now: datetime | None = None) -> list[int]:
         """Start what is due; mark missed what is too late. Returns the ids started.

@@ -257,6 +257,12 @@ class FakeZalo:
     def is_follower(self, user_id: str) -> bool:
         return user_id in self._followers
 
+    def add_follower(self, user_id: str) -> None:
+        """A user who follows the OA and interacted just now, without a webhook event: a
+        follower the bot already knows (benchmarks, delivery tests)."""
+        self._followers.add(user_id)
+        self._touch(user_id)
+
     def lose_follower(self, user_id: str) -> None:
         """The user left the OA and the bot never heard of it (an unfollow event lost): Zalo
         answers -213 to messages for them from now on."""

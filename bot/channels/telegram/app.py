@@ -172,8 +172,12 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
         # report made on Zalo reaches staff here, as the /report ones do.
         from bot.channels.zalo import app as zalo_app
 
-        app.bot_data["zalo"] = await zalo_app.start(
+        zalo = await zalo_app.start(
             services, config, functools.partial(flood_staff.send_copies, app))
+        app.bot_data["zalo"] = zalo
+        # A broadcast the scheduler starts (due, "send now", an approved warning) wakes the
+        # Zalo worker too, not only Telegram's: its rows go out at once, not at its next poll.
+        app.bot_data["scheduler"].also_wake(zalo.delivery.wake)
     if services.weather is not None:
         # Forecast polls (first a second after start) and reminders of undecided drafts.
         weather_jobs.schedule(app, config.weather_interval)
