@@ -69,6 +69,23 @@ async def _copy(api: FakeBotAPI, chat: int, since: int, number: int) -> Call:
     return await api.wait_message(chat, since=since, contains=f"Báo cáo ngập số {number}")
 
 
+async def _sent(resident: Person, api: FakeBotAPI) -> int:
+    """A report sent with no photo and no note; the mark from before its last press."""
+    await _up_to_extras(resident, api)
+    mark = api.mark()
+    await resident.press("Bỏ qua")
+    await api.wait_message(resident.chat, since=mark, contains=THANKS)
+    return mark
+
+
+async def _sent_to_staff(resident: Person, api: FakeBotAPI,
+                         bot: Application) -> tuple[Any, Call, int]:  # type: ignore[type-arg]
+    """The one report sent, its copy in the staff chat, and the mark from before it was sent."""
+    mark = await _sent(resident, api)
+    [report] = await _all_reports(bot)
+    return report, await _copy(api, STAFF_ID, mark, report.id), mark
+
+
 def _links(call: Call) -> list[str]:
     result = call.result
     entities = result.get("entities") or result.get("caption_entities") or []
@@ -228,12 +245,7 @@ async def test_a_residents_forged_resolve_press_changes_nothing(
     resident: Person, staff: Person, bot: Application,  # type: ignore[type-arg]
     api: FakeBotAPI,
 ) -> None:
-    await _up_to_extras(resident, api)
-    mark = api.mark()
-    await resident.press("Bỏ qua")
-    await api.wait_message(resident.chat, since=mark, contains=THANKS)
-    [report] = await _all_reports(bot)
-    await _copy(api, STAFF_ID, mark, report.id)
+    report, _staff_copy, mark = await _sent_to_staff(resident, api, bot)
     mark = api.mark()
     for data in (callbacks.report_resolve(report.id), callbacks.report_check(report.id)):
         answer = await resident.press_data(data)
@@ -433,12 +445,7 @@ async def test_one_staff_chat_failing_does_not_stop_the_others(
     api: FakeBotAPI,
 ) -> None:
     api.block(LEAD_ID)
-    await _up_to_extras(resident, api)
-    mark = api.mark()
-    await resident.press("Bỏ qua")
-    await api.wait_message(resident.chat, since=mark, contains=THANKS)
-    [report] = await _all_reports(bot)
-    await _copy(api, STAFF_ID, mark, report.id)
+    report, _staff_copy, mark = await _sent_to_staff(resident, api, bot)
     await api.wait_for(lambda c: c.params.get("chat_id") == LEAD_ID and c.status == 403,
                        since=mark)
 
@@ -521,12 +528,7 @@ async def test_staff_whose_role_was_taken_away_cannot_press_a_copy_they_still_ha
     resident: Person, staff: Person, bot: Application,  # type: ignore[type-arg]
     api: FakeBotAPI,
 ) -> None:
-    await _up_to_extras(resident, api)
-    mark = api.mark()
-    await resident.press("Bỏ qua")
-    await api.wait_message(resident.chat, since=mark, contains=THANKS)
-    [report] = await _all_reports(bot)
-    copy = await _copy(api, STAFF_ID, mark, report.id)
+    report, copy, mark = await _sent_to_staff(resident, api, bot)
     await _svc(bot).roles.remove(STAFF_ID, actor="test")
     answer = await staff.press_data(callbacks.report_resolve(report.id),
                                     message_id=copy.result["message_id"])
@@ -561,12 +563,7 @@ async def test_after_forget_resolving_tells_nobody_and_the_copies_still_update(
     resident: Person, staff: Person, bot: Application,  # type: ignore[type-arg]
     api: FakeBotAPI,
 ) -> None:
-    await _up_to_extras(resident, api)
-    mark = api.mark()
-    await resident.press("Bỏ qua")
-    await api.wait_message(resident.chat, since=mark, contains=THANKS)
-    [report] = await _all_reports(bot)
-    copy = await _copy(api, STAFF_ID, mark, report.id)
+    report, copy, mark = await _sent_to_staff(resident, api, bot)
     await resident.say("/forget")
     await resident.press("Đồng ý xóa")
     assert (await _svc(bot).flood_reports.get(report.id)).reporter_chat is None

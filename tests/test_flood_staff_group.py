@@ -18,7 +18,7 @@ from bot.errors import ConfigError
 from tests.auxil.chat import Person, eventually
 from tests.conftest import LEAD_ID, STAFF_ID, make_config
 from tests.fakes import FakeBotAPI
-from tests.test_flood_report_telegram import REFUSED, THANKS, _all_reports, _up_to_extras
+from tests.test_flood_report_telegram import REFUSED, _all_reports, _sent
 
 GROUP = -1001234500099
 
@@ -32,14 +32,6 @@ async def grouped_bot(api: FakeBotAPI, db_path: Path
         yield app
 
 
-async def _report(resident: Person, api: FakeBotAPI) -> int:
-    await _up_to_extras(resident, api)
-    mark = api.mark()
-    await resident.press("Bỏ qua")
-    await api.wait_message(resident.chat, since=mark, contains=THANKS)
-    return mark
-
-
 def _sent_to(api: FakeBotAPI, chat: int, since: int) -> list[Any]:
     return [c for c in api.calls[since:] if c.method in ("sendMessage", "sendPhoto")
             and int(c.params["chat_id"]) == chat]
@@ -49,7 +41,7 @@ async def test_reports_go_to_the_staff_group_where_only_staff_can_resolve_them(
     resident: Person, staff: Person, lead: Person, api: FakeBotAPI,
     grouped_bot: Application,  # type: ignore[type-arg]
 ) -> None:
-    mark = await _report(resident, api)
+    mark = await _sent(resident, api)
     [report] = await _all_reports(grouped_bot)
     copy = await api.wait_message(GROUP, since=mark, contains=f"Báo cáo ngập số {report.id}")
     assert "Khu vực: Khu An Biên" in copy.params["text"]
@@ -78,7 +70,7 @@ async def test_a_staff_group_the_bot_cannot_reach_sends_reports_to_the_private_c
     grouped_bot: Application,  # type: ignore[type-arg]
 ) -> None:
     api.block(GROUP)  # e.g. the bot was removed from the group
-    mark = await _report(resident, api)
+    mark = await _sent(resident, api)
     [report] = await _all_reports(grouped_bot)
     for chat in (STAFF_ID, LEAD_ID):
         await api.wait_message(chat, since=mark, contains=f"Báo cáo ngập số {report.id}")
